@@ -1,0 +1,42 @@
+# Two commands set everything up on a fresh machine: `make lab` and `make test`.
+VENV   ?= .venv
+PYTHON ?= python3
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: install bundle lab test test-js test-py browser bench wheel clean
+
+$(STAMP): pyproject.toml constraints.txt package.json package-lock.json
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	npm ci --no-audit --no-fund
+	npm run build
+	$(PY) -m pip install -q -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) bundle
+
+bundle:
+	npm run build --silent
+
+lab: install
+	$(VENV)/bin/jupyter lab notebooks/00_tour.ipynb
+
+browser:
+	bash .ci/ensure-chromium
+
+test-js: install
+	npm test
+
+test-py: install browser
+	$(PY) -m pytest
+
+test: test-js test-py
+
+bench: install browser
+	$(PY) bench/bench_foundation.py
+
+wheel: install
+	$(PY) -m build --wheel --outdir dist
+
+clean:
+	rm -rf $(VENV) node_modules nnwidgets/static dist build

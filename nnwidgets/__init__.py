@@ -1,0 +1,14 @@
+"""Jupyter widgets that make a live PyTorch model explain itself.
+
+>>> import torch, nnwidgets as nw
+>>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+>>> nw.ModelExplorer(net).selected_layer
+'0'
+"""
+
+from .layer_bars import LayerBars
+from .model_explorer import ModelExplorer
+from .weight_heatmap import WeightHeatmap
+
+__all__ = ["LayerBars", "ModelExplorer", "WeightHeatmap"]
+__version__ = "0.1.0"

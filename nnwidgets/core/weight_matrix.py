@@ -1,0 +1,140 @@
+"""Any weight as a 2-D matrix, and that matrix reduced to what a screen can show, extremes kept."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+DEFAULT_MAX_CELLS = 65_536
+
+
+@dataclass(frozen=True)
+class MatrixView:
+    """A 2-D weight matrix with the words for its axes."""
+
+    values: np.ndarray
+    row_label: str
+    col_label: str
+
+
+def _axes(module: nn.Module, param_name: str, ndim: int) -> tuple[str, str]:
+    if ndim <= 1:
+        return "", "index"
+    if isinstance(module, nn.RNNBase) and param_name.startswith("weight_"):
+        gates = {"LSTM": "i,f,g,o", "GRU": "r,z,n"}.get(type(module).__name__, "")
+        row = f"gate·hidden unit ({gates})" if gates else "hidden unit"
+        return row, "input" if "_ih_" in param_name else "hidden unit"
+    if isinstance(module, nn.Embedding | nn.EmbeddingBag):
+        return "token", "embedding dim"
+    if ndim > 2:
+        return "output channel", "input channel × kernel position"
+    return "output unit", "input feature"
+
+
+def _as_numpy(t: torch.Tensor, what: str) -> np.ndarray:
+    if t.is_meta:
+        raise ValueError(f"{what} is on the 'meta' device and has no values to show; load real weights first")
+    t = t.detach()
+    if t.is_complex():
+        t = t.abs()
+    if t.dtype not in (torch.float32, torch.float64):
+        t = t.float()  # float16/bfloat16/int widen exactly into float32
+    return t.cpu().numpy()
+
+
+def weight_matrix(module: nn.Module, param_name: str) -> MatrixView:
+    """The parameter ``param_name`` of ``module`` as a 2-D matrix.
+
+    Linear: out × in. Conv: out × (in·kh·kw) (transposed convolutions are put out-first too).
+    Embedding: tokens × dims. RNN: stacked gates × inputs, as torch stores them. 1-D: one row.
+
+    >>> import torch
+    >>> weight_matrix(torch.nn.Conv2d(3, 8, 5), "weight").values.shape
+    (8, 75)
+    """
+    t = module.get_parameter(param_name)
+    values = _as_numpy(t, f"parameter {param_name!r}")
+    if isinstance(module, nn.modules.conv._ConvTransposeNd) and param_name == "weight":
+        values = np.swapaxes(values, 0, 1)
+    if values.ndim == 0:
+        values = values.reshape(1, 1)
+    elif values.ndim == 1:
+        values = values.reshape(1, -1)
+    elif values.ndim > 2:
+        values = values.reshape(values.shape[0], -1)
+    row_label, col_label = _axes(module, param_name, t.dim())
+    return MatrixView(values, row_label, col_label)
+
+
+def block_shape(rows: int, cols: int, max_cells: int) -> tuple[int, int]:
+    """Block height and width so that pooling ``rows × cols`` yields at most ``max_cells`` cells.
+
+    >>> block_shape(8192, 8192, 65536)
+    (32, 32)
+    """
+    if max_cells < 1:
+        raise ValueError(f"max_cells must be at least 1, got {max_cells}")
+    if rows * cols <= max_cells:
+        return 1, 1
+    target_rows = min(rows, max(1, math.floor(math.sqrt(max_cells * rows / cols))))
+    target_cols = min(cols, max(1, max_cells // target_rows))
+    block_rows, block_cols = math.ceil(rows / target_rows), math.ceil(cols / target_cols)
+    while math.ceil(rows / block_rows) * math.ceil(cols / block_cols) > max_cells:
+        block_cols += 1
+    return block_rows, block_cols
+
+
+@dataclass(frozen=True)
+class Pooled:
+    """A matrix pooled in blocks; each cell keeps its block's value of largest magnitude, signed."""
+
+    values: np.ndarray
+    block_rows: int
+    block_cols: int
+    min: float
+    max: float
+
+
+def pool_signed_extreme(matrix: np.ndarray, max_cells: int = DEFAULT_MAX_CELLS) -> Pooled:
+    """Reduce ``matrix`` to at most ``max_cells`` cells keeping each block's signed extreme.
+
+    ``min`` and ``max`` are the exact extremes of the whole input.
+
+    >>> import numpy as np
+    >>> p = pool_signed_extreme(np.array([[1., -5., 2., 3.]]), max_cells=2)
+    >>> p.values.tolist(), p.min, p.max
+    ([[-5.0, 3.0]], -5.0, 3.0)
+    """
+    rows, cols = matrix.shape
+    if rows * cols == 0:
+        raise ValueError("cannot show an empty matrix")
+    br, bc = block_shape(rows, cols, max_cells)
+    if br == bc == 1:
+        with np.errstate(invalid="ignore"):
+            return Pooled(matrix.copy(), 1, 1, float(np.nanmin(matrix)), float(np.nanmax(matrix)))
+    nr, nc = math.ceil(rows / br), math.ceil(cols / bc)
+    if (nr * br, nc * bc) != (rows, cols):
+        # Edge padding repeats values of the same block, so no block gains a new extreme.
+        matrix = np.pad(matrix, ((0, nr * br - rows), (0, nc * bc - cols)), mode="edge")
+    # Reducing across rows first runs as vectorised element-wise maxima: ~15x faster than columns first.
+    blocks = torch.from_numpy(np.ascontiguousarray(matrix)).view(nr, br, nc, bc)
+    hi = blocks.amax(dim=1).amax(dim=2).numpy()
+    lo = blocks.amin(dim=1).amin(dim=2).numpy()
+    values = np.where(-lo > hi, lo, hi)
+    with np.errstate(invalid="ignore"):
+        return Pooled(values, br, bc, float(np.nanmin(lo)), float(np.nanmax(hi)))
+
+
+def clip_region(shape: tuple[int, int], region: tuple[int, int, int, int] | None) -> tuple[int, int, int, int]:
+    """``(row0, row1, col0, col1)`` clipped to ``shape``, half-open; ``None`` or empty means all."""
+    rows, cols = shape
+    if not region:
+        return 0, rows, 0, cols
+    r0, r1, c0, c1 = (int(v) for v in region)
+    r0, c0 = max(0, min(r0, rows - 1)), max(0, min(c0, cols - 1))
+    r1, c1 = max(r0 + 1, min(r1, rows)), max(c0 + 1, min(c1, cols))
+    return r0, r1, c0, c1
