@@ -63,6 +63,7 @@ class LayerBars(ModelWidget):
     def __init__(self, model: nn.Module, **kwargs: Any) -> None:
         self._rows: list[Layer] = []
         super().__init__(model, **kwargs)
+        self.set_trait("max_depth", max_depth(self.model))
         if "depth" not in kwargs:
             self.depth = auto_depth(self.model) or self.max_depth
         self.refresh()

@@ -141,7 +141,7 @@ class WeightHeatmap(ModelWidget):
             self.region = []
 
     def refresh(self) -> None:
-        if self.parameter not in self.parameters or self._parameters_changed():
+        if self.parameter not in self.parameters or self._parameter_list_is_stale():
             self._choose_parameter(None)
         module = resolve_layer(self.model, self.layer)
         if not self.parameter:
@@ -157,7 +157,7 @@ class WeightHeatmap(ModelWidget):
         self.message = ""
         self.heatmap = heatmap_payload(self._heat, self.layer, self.parameter, str(tensor.dtype).removeprefix("torch."))
 
-    def _parameters_changed(self) -> bool:
+    def _parameter_list_is_stale(self) -> bool:
         module = resolve_layer(self.model, self.layer)
         return [n for n, _ in module.named_parameters()] != list(self.parameters)
 

@@ -22,7 +22,7 @@ def _probe(t: torch.Tensor) -> float:
 def model_signature(model: nn.Module) -> Hashable:
     """A value that changes whenever the model's structure or tensor contents change.
 
-    Built from each parameter and buffer's name, shape, storage pointer and autograd version
+    Built from the module tree's names and types, and from each parameter and buffer's name, shape, storage pointer and autograd version
     counter (bumped by optimiser steps and in-place ops), plus a 16-point probe of its values.
 
     >>> import torch
@@ -33,7 +33,7 @@ def model_signature(model: nn.Module) -> Hashable:
     >>> model_signature(net) != before
     True
     """
-    parts = []
+    parts: list[tuple] = [tuple((name, type(m).__name__) for name, m in model.named_modules())]
     for kind, named in (("p", model.named_parameters()), ("b", model.named_buffers())):
         for name, t in named:
             if t is None:

@@ -80,12 +80,10 @@ def block_shape(rows: int, cols: int, max_cells: int) -> tuple[int, int]:
         raise ValueError(f"max_cells must be at least 1, got {max_cells}")
     if rows * cols <= max_cells:
         return 1, 1
-    target_rows = min(rows, max(1, math.floor(math.sqrt(max_cells * rows / cols))))
+    # Aim for square blocks; target_rows × target_cols ≤ max_cells bounds the pooled size.
+    target_rows = min(rows, max_cells, max(1, math.floor(math.sqrt(max_cells * rows / cols))))
     target_cols = min(cols, max(1, max_cells // target_rows))
-    block_rows, block_cols = math.ceil(rows / target_rows), math.ceil(cols / target_cols)
-    while math.ceil(rows / block_rows) * math.ceil(cols / block_cols) > max_cells:
-        block_cols += 1
-    return block_rows, block_cols
+    return math.ceil(rows / target_rows), math.ceil(cols / target_cols)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,88 @@
+import pytest
+import torch
+from torch import nn
+
+from nnwidgets.core import auto_depth, layer_table, max_depth, resolve_layer
+
+
+def test_mlp_rows_sizes_and_counts(mlp):
+    rows = layer_table(mlp)
+    assert [(r.name, r.type, r.in_size, r.out_size, r.params, r.weight_shape) for r in rows] == [
+        ("0", "Linear", 4, 8, 40, (8, 4)),
+        ("1", "ReLU", 8, 8, 0, None),
+        ("2", "Linear", 8, 3, 27, (3, 8)),
+    ]
+    assert [r.has_weights for r in rows] == [True, False, True]
+
+
+@pytest.mark.parametrize(
+    ("module", "in_size", "out_size", "weight_shape"),
+    [
+        (nn.Conv2d(3, 16, 5), 3, 16, (16, 3, 5, 5)),
+        (nn.ConvTranspose1d(4, 2, 3), 4, 2, (4, 2, 3)),
+        (nn.Embedding(100, 12), 100, 12, (100, 12)),
+        (nn.LayerNorm([4, 5]), 20, 20, (4, 5)),
+        (nn.BatchNorm2d(7), 7, 7, (7,)),
+        (nn.LSTM(10, 20, bidirectional=True), 10, 40, (80, 10)),
+        (nn.GRU(6, 9), 6, 9, (27, 6)),
+        (nn.MultiheadAttention(16, 4), 16, 16, (48, 16)),
+    ],
+)
+def test_sizes_by_module_type(module, in_size, out_size, weight_shape):
+    row = layer_table(module)[0]
+    assert (row.in_size, row.out_size, row.weight_shape) == (in_size, out_size, weight_shape)
+    assert row.params == sum(p.numel() for p in module.parameters(recurse=False))
+
+
+def test_multihead_attention_keeps_its_own_and_child_parameters():
+    rows = layer_table(nn.MultiheadAttention(16, 4))
+    assert [r.name for r in rows] == ["", "out_proj"]
+    assert sum(r.params for r in rows) == sum(p.numel() for p in nn.MultiheadAttention(16, 4).parameters())
+
+
+def test_transformer_folds_to_a_few_dozen_bars():
+    model = nn.Transformer(d_model=32, nhead=4, num_encoder_layers=12, num_decoder_layers=12, dim_feedforward=64)
+    full = layer_table(model)
+    depth = auto_depth(model)
+    folded = layer_table(model, depth)
+    assert len(full) > 200 and 10 <= len(folded) <= 40
+    assert sum(r.params for r in folded) == sum(p.numel() for p in model.parameters())
+    assert folded[0].name == "encoder.layers.0" and folded[0].type == "TransformerEncoderLayer"
+    assert folded[0].out_size == 32 and folded[0].weight_shape == (96, 32)
+
+
+def test_folding_at_every_depth_keeps_the_parameter_total():
+    model = nn.Sequential(nn.Sequential(nn.Linear(2, 3), nn.Sequential(nn.Linear(3, 3), nn.Tanh())), nn.Linear(3, 1))
+    total = sum(p.numel() for p in model.parameters())
+    assert max_depth(model) == 3
+    for depth in (1, 2, 3):
+        assert sum(r.params for r in layer_table(model, depth)) == total
+    assert [r.name for r in layer_table(model, 1)] == ["0", "1"]
+    with pytest.raises(ValueError, match="depth must be at least 1"):
+        layer_table(model, 0)
+
+
+def test_small_model_needs_no_folding(mlp):
+    assert auto_depth(mlp) is None
+
+
+def test_empty_and_buffer_only_models():
+    assert [(r.name, r.type, r.params) for r in layer_table(nn.Sequential())] == [("", "Sequential", 0)]
+    bn = nn.BatchNorm1d(4, affine=False)
+    (row,) = layer_table(bn)
+    assert (row.params, row.has_weights, row.out_size) == (0, False, 4)
+
+
+def test_meta_parameters_are_counted_without_values():
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(1000, 1000), nn.ReLU())
+    assert layer_table(model)[0].params == 1_001_000
+
+
+def test_resolve_layer_suggests_close_names(mlp):
+    assert resolve_layer(mlp, "2") is mlp[2]
+    nested = nn.ModuleDict({"encoder": nn.Sequential(nn.Linear(2, 2))})
+    with pytest.raises(ValueError, match=r"no layer named 'encodr\.0'.*did you mean 'encoder\.0'"):
+        resolve_layer(nested, "encodr.0")
+    with pytest.raises(TypeError, match="layer must be a str"):
+        resolve_layer(mlp, 2)

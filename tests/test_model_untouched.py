@@ -1,0 +1,35 @@
+"""Every widget operation leaves the live model exactly as it found it."""
+
+import pytest
+
+import nnwidgets as nw
+from conftest import assert_same_state, busy_model, fingerprint
+
+
+def _explorer_operations(e):
+    e.selected_layer = "4"
+    e.selected_layer = "2"
+    e.bars.depth = 1
+    e.heatmap.region = [0, 2, 0, 3]
+    e.refresh()
+    e.figure()
+
+
+OPERATIONS = {
+    "LayerBars": (nw.LayerBars, lambda w: [setattr(w, "metric", "output units"), setattr(w, "selected_layer", "1"), w.refresh(), w.figure()]),
+    "WeightHeatmap": (
+        nw.WeightHeatmap,
+        lambda w: [setattr(w, "parameter", "bias"), setattr(w, "layer", "1"), setattr(w, "region", [0, 1, 0, 2]), w.refresh(), w.figure()],
+    ),
+    "ModelExplorer": (nw.ModelExplorer, _explorer_operations),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPERATIONS))
+def test_widget_leaves_model_untouched(name):
+    make, operate = OPERATIONS[name]
+    model = busy_model()
+    before = fingerprint(model)
+    widget = make(model)
+    operate(widget)
+    assert_same_state(before, fingerprint(model))

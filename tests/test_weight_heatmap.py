@@ -1,0 +1,111 @@
+import numpy as np
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+import nnwidgets as nw
+from nnwidgets import _live
+from nnwidgets.core import decode_array, diverging_lut
+
+
+def shown(heat) -> np.ndarray:
+    return decode_array(heat.heatmap["values"])
+
+
+def test_defaults_to_first_weighted_layer(mlp):
+    heat = nw.WeightHeatmap(mlp)
+    assert (heat.layer, heat.parameter, heat.parameters) == ("0", "weight", ["weight", "bias"])
+    assert isinstance(heat.heatmap["values"]["buffer"], bytes)
+    assert np.array_equal(shown(heat), mlp[0].weight.detach().numpy())
+    assert heat.heatmap["min"] == mlp[0].weight.min().item()
+    assert np.array_equal(decode_array(heat.colormap), diverging_lut())
+
+
+def test_layer_and_parameter_switch(mlp):
+    heat = nw.WeightHeatmap(mlp, layer="2")
+    assert heat.heatmap["shape"] == [3, 8]
+    heat.parameter = "bias"
+    assert heat.heatmap["shape"] == [1, 3] and heat.heatmap["row_label"] == ""
+    heat.layer = "0"
+    assert heat.parameter == "weight" and heat.heatmap["layer"] == "0"
+
+
+def test_zoom_gives_exact_values_and_reset():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(400, 600))
+    heat = nw.WeightHeatmap(model, max_cells=2_000)
+    assert heat.heatmap["block_rows"] > 1
+    heat.region = [100, 140, 30, 70]
+    assert heat.heatmap["block_rows"] == heat.heatmap["block_cols"] == 1
+    assert np.array_equal(shown(heat), model[0].weight.detach().numpy()[100:140, 30:70])
+    heat.region = []
+    assert heat.heatmap["region"] == [0, 600, 0, 400]
+    with pytest.raises(Exception, match="row0 < row1"):
+        heat.region = [5, 5, 0, 1]
+
+
+def test_layer_without_weights_and_buffers(mlp):
+    heat = nw.WeightHeatmap(mlp, layer="1")
+    assert heat.heatmap == {} and heat.message == "1 (ReLU) has no weights"
+    bn = nn.Sequential(nn.BatchNorm1d(3, affine=False))
+    assert "buffers: running_mean" in nw.WeightHeatmap(bn, layer="0").message
+    assert "has no weights" in nw.WeightHeatmap(nn.Sequential()).message
+
+
+def test_meta_device_message_then_recovery():
+    with torch.device("meta"):
+        model = nn.Sequential(nn.Linear(3, 2))
+    heat = nw.WeightHeatmap(model)
+    assert "'meta' device" in heat.message and heat.heatmap == {}
+    model.to_empty(device="cpu")
+    with torch.no_grad():
+        model[0].weight.fill_(0.5)
+    _live.refresh_changed()
+    assert heat.message == "" and shown(heat).tolist() == [[0.5] * 3] * 2
+
+
+@pytest.mark.parametrize(("dtype", "wire"), [(torch.float16, "float32"), (torch.bfloat16, "float32"), (torch.float64, "float64")])
+def test_dtypes(dtype, wire):
+    model = nn.Sequential(nn.Linear(3, 2)).to(dtype)
+    heat = nw.WeightHeatmap(model)
+    assert heat.heatmap["values"]["dtype"] == wire
+    assert heat.heatmap["dtype"] == str(dtype).removeprefix("torch.")
+    assert np.array_equal(shown(heat), model[0].weight.detach().double().numpy())
+
+
+def test_eight_k_square_payload_is_small():
+    model = nn.Sequential(nn.Linear(8192, 8192, bias=False))
+    heat = nw.WeightHeatmap(model)
+    assert len(heat.heatmap["values"]["buffer"]) <= 512 * 1024
+    assert heat.heatmap["max"] == model[0].weight.max().item()
+
+
+def test_unknown_layer_and_parameter(mlp):
+    with pytest.raises(ValueError, match="no layer named 'O'"):
+        nw.WeightHeatmap(mlp, layer="O")
+    with pytest.raises(ValueError, match="has no parameter 'gamma'"):
+        nw.WeightHeatmap(mlp, layer="0", parameter="gamma")
+
+
+def test_follows_training_steps(mlp):
+    heat = nw.WeightHeatmap(mlp)
+    before = shown(heat).copy()
+    opt = torch.optim.SGD(mlp.parameters(), lr=1.0)
+    mlp(torch.randn(16, 4)).pow(2).sum().backward()
+    opt.step()
+    assert heat.refresh_if_changed()
+    assert not np.array_equal(shown(heat), before)
+    assert np.array_equal(shown(heat), mlp[0].weight.detach().numpy())
+    assert not heat.refresh_if_changed()
+
+
+def test_figure_uses_the_same_data_and_colours(mlp):
+    heat = nw.WeightHeatmap(mlp)
+    fig = heat.figure()
+    assert isinstance(fig, Figure)
+    image = fig.axes[0].images[0]
+    assert np.array_equal(image.get_array(), shown(heat))
+    limit = max(abs(heat.heatmap["min"]), abs(heat.heatmap["max"]))
+    assert image.get_clim() == (-limit, limit)
+    assert np.allclose(image.cmap.colors, diverging_lut() / 255.0)
