@@ -1,0 +1,150 @@
+"""A real JupyterLab driven through Chromium: start it, open a notebook, run cells, read Python back."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import nbformat
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+READY_TIMEOUT_S = 90
+RUN_ATTEMPTS = 4
+RUN_START_TIMEOUT_S = 8
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LabServer:
+    """``jupyter lab`` on loopback in its own directories, stopped by :meth:`stop`."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.port = free_port()
+        self.token = uuid.uuid4().hex
+        home = root / ".jupyter-home"
+        env = dict(
+            os.environ,
+            JUPYTER_CONFIG_DIR=str(home / "config"),
+            JUPYTER_RUNTIME_DIR=str(home / "runtime"),
+            JUPYTERLAB_SETTINGS_DIR=str(home / "settings"),
+            JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
+            PYTHONUNBUFFERED="1",
+        )
+        self.log = open(root / "lab.log", "w")
+        self.process = subprocess.Popen(
+            [
+                sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={self.port}",
+                "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={self.token}", "--allow-root",
+                f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
+                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            ],
+            stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=root,
+        )
+        self._wait_ready()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        url = f"http://127.0.0.1:{self.port}/api/status?token={self.token}"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"jupyter lab exited: {(self.root / 'lab.log').read_text()[-2000:]}")
+            try:
+                urllib.request.urlopen(url, timeout=2).read()
+                return
+            except OSError:
+                time.sleep(0.3)
+        raise TimeoutError("jupyter lab did not start")
+
+    def url(self, notebook: str) -> str:
+        # `reset` opens only this notebook, not the tabs a previous test left in the workspace.
+        return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?reset&token={self.token}"
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in cells] + [nbformat.v4.new_code_cell("")]
+    nbformat.write(nb, path)
+
+
+class Notebook:
+    """An open notebook page. Its last cell is a probe: :meth:`python` types code there and runs it."""
+
+    def __init__(self, page, server: LabServer, name: str, cells: list[str]) -> None:
+        self.page = page
+        self.stderr = ""
+        write_notebook(server.root / name, cells)
+        page.goto(server.url(name))
+        page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=READY_TIMEOUT_S * 1000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=READY_TIMEOUT_S * 1000)
+        self.count = len(cells)
+
+    def cell(self, index: int):
+        return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
+
+    def run(self, index: int, keys: str = "Shift+Enter") -> None:
+        """Run a cell; a run sent before the kernel connection settles can be dropped, so retry."""
+        prompt = self.cell(index).locator(".jp-InputPrompt")
+        before = prompt.inner_text()
+        for _ in range(RUN_ATTEMPTS):
+            self.cell(index).locator(".jp-InputArea-editor").click()
+            self.page.keyboard.press(keys)
+            try:
+                self.page.wait_for_function(
+                    "([el, before]) => el.textContent.trim() !== before.trim()",
+                    arg=[prompt.element_handle(), before],
+                    timeout=RUN_START_TIMEOUT_S * 1000,
+                )
+                return
+            except Exception:
+                continue
+        raise TimeoutError(f"cell {index} never started running")
+
+    def python(self, code: str, timeout_s: float = 60) -> object:
+        """Run ``code`` in the kernel; the value of its last line comes back through JSON."""
+        marker = uuid.uuid4().hex
+        lines = code.strip().splitlines()
+        body = "\n".join(lines[:-1])
+        source = f"{body}\nimport json as _j; print('{marker}' + _j.dumps({lines[-1]}))"
+        probe = self.cell(self.count)
+        probe.locator(".jp-InputArea-editor").click()
+        self.page.keyboard.press("Control+a")
+        self.page.keyboard.insert_text(source)
+        self.run(self.count, keys="Control+Enter")
+        stdout = probe.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stdout']", has_text=marker)
+        error = probe.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr'], .jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']")
+        stdout.or_(error.first).first.wait_for(timeout=timeout_s * 1000)
+        if not stdout.count():
+            raise AssertionError(error.first.inner_text())
+        self.stderr = "\n".join(error.all_inner_texts())
+        return json.loads(stdout.inner_text().split(marker, 1)[1].strip().splitlines()[0])
