@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import shutil
 import socket
@@ -14,6 +15,7 @@ import uuid
 from pathlib import Path
 
 import nbformat
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -112,23 +114,26 @@ class Notebook:
     def cell(self, index: int):
         return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
 
-    def run(self, index: int, keys: str = "Shift+Enter") -> None:
-        """Run a cell; a run sent before the kernel connection settles can be dropped, so retry."""
+    def run(self, index: int, keys: str = "Shift+Enter", timeout_s: float = 120) -> None:
+        """Run a cell and wait until it finished with an execution count. Right after a notebook
+        opens, Lab can drop a run (the prompt goes ``[*]`` and back to ``[ ]``), so retry then."""
         prompt = self.cell(index).locator(".jp-InputPrompt")
-        before = prompt.inner_text()
         for _ in range(RUN_ATTEMPTS):
+            before = prompt.inner_text().strip()
             self.cell(index).locator(".jp-InputArea-editor").click()
             self.page.keyboard.press(keys)
+            handle = prompt.element_handle()
             try:
                 self.page.wait_for_function(
-                    "([el, before]) => el.textContent.trim() !== before.trim()",
-                    arg=[prompt.element_handle(), before],
-                    timeout=RUN_START_TIMEOUT_S * 1000,
+                    "([el, before]) => { const t = el.textContent.trim(); return t !== before && /\\[(\\d+|\\*)\\]/.test(t); }",
+                    arg=[handle, before], timeout=RUN_START_TIMEOUT_S * 1000,
                 )
-                return
-            except Exception:
+                self.page.wait_for_function("el => !el.textContent.includes('*')", arg=handle, timeout=timeout_s * 1000)
+            except PlaywrightTimeout:
                 continue
-        raise TimeoutError(f"cell {index} never started running")
+            if re.search(r"\[\d+\]", prompt.inner_text()):
+                return
+        raise TimeoutError(f"cell {index} did not run")
 
     def python(self, code: str, timeout_s: float = 60) -> object:
         """Run ``code`` in the kernel; the value of its last line comes back through JSON."""
