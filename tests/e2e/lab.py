@@ -54,6 +54,9 @@ class LabServer:
             JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"),
             PYTHONUNBUFFERED="1",
         )
+        news = home / "settings" / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+        news.parent.mkdir(parents=True, exist_ok=True)
+        news.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}))
         self.log = open(root / "lab.log", "w")
         self.process = subprocess.Popen(
             [

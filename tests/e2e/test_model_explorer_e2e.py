@@ -43,6 +43,32 @@ def test_renders_one_bar_per_layer_and_the_heatmap(page, notebook, artifacts):
     assert bar(page, "0").get_attribute("aria-selected") == "true"
     assert "512×300 float32" in page.locator(".nnw-heat-status").inner_text()
     assert page.locator(".nnw-colorbar-min").inner_text().startswith("min -")
+
+
+TRAINED = """
+import torch, nnwidgets as nw
+from sklearn.datasets import load_breast_cancer
+data = load_breast_cancer()
+X = torch.tensor((data.data - data.data.mean(0)) / data.data.std(0), dtype=torch.float32)
+y = torch.tensor(data.target)
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(30, 24), torch.nn.ReLU(), torch.nn.Dropout(0.1),
+                            torch.nn.Linear(24, 12), torch.nn.ReLU(), torch.nn.Linear(12, 2))
+opt = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3)
+for _ in range(150):
+    opt.zero_grad(); torch.nn.functional.cross_entropy(model(X), y).backward(); opt.step()
+nw.ModelExplorer(model)
+"""
+
+
+def test_trained_model_screenshot_for_the_readme(page, lab, artifacts):
+    nb = Notebook(page, lab, "trained.ipynb", [TRAINED])
+    nb.run(0)
+    page.locator(".nnw-heatmap[data-layer='0'] canvas.nnw-heat-canvas").wait_for()
+    assert page.locator(".nnw-bar-row").count() == 6
+    canvas = page.locator(".nnw-heat-canvas").bounding_box()
+    page.mouse.move(canvas["x"] + canvas["width"] * 0.4, canvas["y"] + canvas["height"] * 0.3)
+    page.locator(".nnw-heatmap .nnw-tooltip").wait_for(state="visible")
     page.locator(".nnw-explorer").screenshot(path=os.path.join(artifacts, "explorer.png"))
 
 
