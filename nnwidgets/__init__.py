@@ -6,9 +6,13 @@
 '0'
 """
 
+from .explainer import Explainer
+from .gam_explainer import GamExplainer
+from .input_editor import InputEditor
 from .layer_bars import LayerBars
+from .lime_explainer import LimeExplainer
 from .model_explorer import ModelExplorer
 from .weight_heatmap import WeightHeatmap
 
-__all__ = ["LayerBars", "ModelExplorer", "WeightHeatmap"]
+__all__ = ["Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightHeatmap"]
 __version__ = "0.1.0"

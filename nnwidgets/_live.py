@@ -6,6 +6,8 @@ import warnings
 import weakref
 from typing import Any
 
+BACKGROUND_WAIT_S = 120
+
 _watched: "weakref.WeakSet[Any]" = weakref.WeakSet()
 _hooked_shells: "weakref.WeakSet[Any]" = weakref.WeakSet()
 
@@ -19,8 +21,15 @@ def watch(widget: Any) -> None:
         return
     shell = get_ipython()
     if shell is not None and shell not in _hooked_shells:
+        shell.events.register("pre_run_cell", _finish_background_work)
         shell.events.register("post_run_cell", refresh_changed)
         _hooked_shells.add(shell)
+
+
+def _finish_background_work(*_: Any) -> None:
+    from ._background import wait_all
+
+    wait_all(timeout=BACKGROUND_WAIT_S)
 
 
 def refresh_changed(*_: Any) -> None:

@@ -1,0 +1,67 @@
+"""Slow work off the kernel's main thread: one worker per widget, the latest request wins."""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+_runners: "weakref.WeakSet[LatestWins]" = weakref.WeakSet()
+
+
+class LatestWins:
+    """Runs submitted jobs one at a time on a worker thread. A request made while another runs
+    replaces any request still waiting, and only the newest request's outcome is delivered, so
+    a burst of slider moves ends on the last one without computing every step in between."""
+
+    def __init__(self, on_busy: Callable[[bool], None]) -> None:
+        self._on_busy = on_busy
+        self._lock = threading.Lock()
+        self._pending: tuple | None = None
+        self._generation = 0
+        self._running = False
+        self._idle = threading.Event()
+        self._idle.set()
+        _runners.add(self)
+
+    def submit(self, job: Callable[[], Any], deliver: Callable[[Any], None], fail: Callable[[Exception], None]) -> None:
+        with self._lock:
+            self._generation += 1
+            self._pending = (self._generation, job, deliver, fail)
+            self._idle.clear()
+            start = not self._running
+            self._running = True
+        self._on_busy(True)
+        if start:
+            threading.Thread(target=self._work, name="nnwidgets-worker", daemon=True).start()
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                item, self._pending = self._pending, None
+                if item is None:
+                    self._running = False
+                    break
+            generation, job, deliver, fail = item
+            try:
+                outcome, ok = job(), True
+            except Exception as error:  # shown in the widget; the next request starts afresh
+                outcome, ok = error, False
+            with self._lock:
+                latest = generation == self._generation
+            if latest:
+                (deliver if ok else fail)(outcome)
+        self._on_busy(False)
+        self._idle.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until no job is running or waiting; False if ``timeout`` passed first."""
+        return self._idle.wait(timeout)
+
+
+def wait_all(timeout: float | None = None) -> None:
+    """Let every widget's background work finish (called before each notebook cell runs, so a
+    cell that trains the model never overlaps an explanation reading it)."""
+    for runner in list(_runners):
+        runner.wait(timeout)
