@@ -53,7 +53,7 @@ class Explainer(ipywidgets.VBox):
         self.lime = LimeExplainer(model, X, **common, **lime_options)
         self.gam = GamExplainer(model, X, **common, **gam_options)
         self.editor.add_class("nnw-explainer-editor")
-        panes = ipywidgets.HBox([self.lime, self.gam], layout=ipywidgets.Layout(flex_flow="row wrap", gap="12px"))
+        panes = ipywidgets.HBox([self.lime, self.gam], layout=ipywidgets.Layout(flex_flow="row wrap"))
         super().__init__(children=[self.editor, panes])
         self.add_class("nnw-explainer")
         for name in SHARED:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import traitlets
 from matplotlib.figure import Figure
@@ -35,8 +37,22 @@ class InputEditor(TabularWidget):
     _css = static_file("input_editor.css")
 
     prediction = traitlets.Dict(read_only=True).tag(sync=True)
+    original_values = traitlets.Dict(read_only=True, help="the chosen row as in X").tag(sync=True)
+
+    def __init__(self, model: Any, X: Any, **kwargs: Any) -> None:
+        super().__init__(model, X, **kwargs)
+        self.on_msg(self._on_message)
+
+    def _on_message(self, _widget: Any, content: dict, _buffers: list) -> None:
+        if content.get("event") == "reset":
+            self.reset()
+
+    def reset(self) -> None:
+        """Put the current row's original values back."""
+        self.values = self.data.X[self.row].tolist()
 
     def update(self) -> None:
+        self.set_trait("original_values", encode_array(self.data.X[self.row]))
         try:
             out = np.atleast_1d(self.predict(self.current[None, :])[0])
         except Exception as error:

@@ -56,3 +56,30 @@ def test_not_a_module(bad):
     with pytest.raises(TypeError):
         with model_access(bad):
             pass
+
+
+def test_overlapping_threads_restore_training_mode(busy):
+    import threading
+
+    before = fingerprint(busy)
+    inside = threading.Barrier(2, timeout=5)
+    errors = []
+
+    def reader():
+        try:
+            with model_access(busy) as m:
+                m(torch.randn(2, 6))
+                try:
+                    inside.wait(timeout=0.2)  # with the lock, the other thread cannot be inside too
+                except threading.BrokenBarrierError:
+                    pass
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert_same_state(before, fingerprint(busy))

@@ -1,5 +1,6 @@
 """Every widget operation leaves the live model exactly as it found it."""
 
+import numpy as np
 import pytest
 
 import nnwidgets as nw
@@ -15,6 +16,20 @@ def _explorer_operations(e):
     e.figure()
 
 
+X6 = np.random.default_rng(0).normal(size=(60, 6))
+
+
+def _explainer_operations(e):
+    e.row = 5
+    e.values = [0.5] * 6
+    e.target_class = 2
+    e.gam.target = "logit"
+    e.wait()
+    e.refresh()
+    e.wait()
+    e.figure()
+
+
 OPERATIONS = {
     "LayerBars": (nw.LayerBars, lambda w: [setattr(w, "metric", "output units"), setattr(w, "selected_layer", "1"), w.refresh(), w.figure()]),
     "WeightHeatmap": (
@@ -22,6 +37,7 @@ OPERATIONS = {
         lambda w: [setattr(w, "parameter", "bias"), setattr(w, "layer", "1"), setattr(w, "region", [0, 1, 0, 2]), w.refresh(), w.figure()],
     ),
     "ModelExplorer": (nw.ModelExplorer, _explorer_operations),
+    "Explainer": (lambda m: nw.Explainer(m, X6, num_samples=300), _explainer_operations),
 }
 
 

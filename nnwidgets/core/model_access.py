@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import threading
+import weakref
 from collections.abc import Iterator
 
 import torch
@@ -24,6 +26,18 @@ _HOOK_DICTS = (
 )
 
 
+_locks: "weakref.WeakKeyDictionary[nn.Module, threading.RLock]" = weakref.WeakKeyDictionary()
+_locks_guard = threading.Lock()
+
+
+def _lock_for(model: nn.Module) -> threading.RLock:
+    with _locks_guard:
+        lock = _locks.get(model)
+        if lock is None:
+            lock = _locks[model] = threading.RLock()
+        return lock
+
+
 def ensure_module(model: object) -> nn.Module:
     """Return ``model`` if it is a ``torch.nn.Module``, else raise a ``TypeError`` saying so."""
     if not isinstance(model, nn.Module):
@@ -39,6 +53,8 @@ def model_access(model: nn.Module, *, grad: bool = False) -> Iterator[nn.Module]
 
     On exit, even after an error, every module's ``training`` flag, every parameter's
     ``requires_grad`` and ``.grad`` object, and every hook registry are as they were on entry.
+    Threads take turns (a re-entrant lock per model): two overlapping accesses would otherwise
+    each save the other's eval state and leave the model in eval mode.
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout()).train()
@@ -48,6 +64,11 @@ def model_access(model: nn.Module, *, grad: bool = False) -> Iterator[nn.Module]
     True
     """
     ensure_module(model)
+    with _lock_for(model):
+        yield from _restoring(model, grad)
+
+
+def _restoring(model: nn.Module, grad: bool) -> Iterator[nn.Module]:
     modules = list(model.modules())
     params = list(model.parameters())
     training = [m.training for m in modules]

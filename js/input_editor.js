@@ -1,0 +1,164 @@
+// InputEditor view: row chooser, one slider + number box per feature, live prediction.
+import "./input_editor.css";
+import { decodeArray } from "./lib/array.js";
+import { el } from "./lib/dom.js";
+import { formatExact } from "./lib/format.js";
+import { coalesce } from "./lib/schedule.js";
+import { encodeValues, readValues, throttle, valuesKey } from "./lib/values.js";
+
+const SEND_EVERY_MS = 40;
+
+function button(label, title) {
+  const b = el("button", "nnw-button", label);
+  b.type = "button";
+  b.title = title;
+  return b;
+}
+
+function render({ model, el: host }) {
+  const root = el("div", "nnw-root nnw-editor");
+  const features = model.get("features");
+  const names = features.names;
+  const lo = decodeArray(features.min);
+  const hi = decodeArray(features.max);
+  const step = decodeArray(features.step);
+  const rows = features.rows;
+
+  // Row chooser
+  const head = el("div", "nnw-controls");
+  const prev = button("◀", "previous row (←)");
+  const next = button("▶", "next row (→)");
+  const rowSlider = Object.assign(el("input", "nnw-row-slider"), { type: "range", min: 0, max: rows - 1, step: 1 });
+  rowSlider.setAttribute("aria-label", "row");
+  const rowNumber = Object.assign(el("input", "nnw-row-number"), { type: "number", min: 0, max: rows - 1, step: 1 });
+  rowNumber.style.width = "70px";
+  const random = button("random", "a random row");
+  const reset = button("reset", "back to the row's original values");
+  head.append(el("span", "nnw-title", "Row"), prev, rowSlider, rowNumber, next, random, reset, el("span", "nnw-meta", `of ${rows}`));
+
+  // Features
+  const list = el("div", "nnw-features nnw-stale");
+  const sliders = [];
+  const numbers = [];
+  const labels = [];
+  let values = readValues(model);
+  const sendValues = throttle(() => {
+    model.set("values", encodeValues(values));
+    model.save_changes();
+  }, SEND_EVERY_MS);
+  names.forEach((name, i) => {
+    const label = el("div", "nnw-feature-name", name);
+    label.title = `${name}\nrange ${formatExact(lo[i], "float64")} … ${formatExact(hi[i], "float64")}`;
+    const slider = Object.assign(el("input", "nnw-feature-slider"), { type: "range", min: lo[i], max: hi[i] > lo[i] ? hi[i] : lo[i] + 1, step: step[i] });
+    slider.setAttribute("aria-label", name);
+    slider.dataset.index = String(i);
+    const number = Object.assign(el("input", "nnw-feature-number"), { type: "number", step: "any" });
+    number.setAttribute("aria-label", `${name} value`);
+    number.dataset.index = String(i);
+    slider.addEventListener("input", () => {
+      values[i] = Number(slider.value);
+      number.value = slider.value;
+      sendValues();
+    });
+    number.addEventListener("change", () => {
+      const v = Number(number.value);
+      if (!Number.isFinite(v)) return;
+      values[i] = v;
+      slider.value = String(v);
+      sendValues();
+    });
+    list.append(label, slider, number);
+    sliders.push(slider);
+    numbers.push(number);
+    labels.push(label);
+  });
+
+  // Prediction
+  const prediction = el("div", "nnw-prediction");
+  const message = el("div", "nnw-message nnw-error");
+  const body = el("div", "nnw-editor-body");
+  body.append(list, prediction);
+  root.append(head, body, message);
+  host.appendChild(root);
+
+  const setRow = (r) => {
+    const clamped = Math.max(0, Math.min(rows - 1, r));
+    model.set("row", clamped);
+    model.save_changes();
+  };
+  prev.addEventListener("click", () => setRow(model.get("row") - 1));
+  next.addEventListener("click", () => setRow(model.get("row") + 1));
+  random.addEventListener("click", () => setRow(Math.floor(Math.random() * rows)));
+  rowSlider.addEventListener("change", () => setRow(Number(rowSlider.value)));
+  rowNumber.addEventListener("change", () => setRow(Number(rowNumber.value)));
+  reset.addEventListener("click", () => {
+    // Setting the same row again would sync nothing; Python restores the row's values on request.
+    model.send({ event: "reset" });
+  });
+  root.addEventListener("keydown", (event) => {
+    if (event.target.tagName === "INPUT") return;
+    if (event.key === "ArrowLeft") setRow(model.get("row") - 1);
+    if (event.key === "ArrowRight") setRow(model.get("row") + 1);
+  });
+  root.tabIndex = 0;
+
+  let renderCount = 0;
+  const drawPrediction = () => {
+    const pred = model.get("prediction");
+    prediction.replaceChildren(el("div", "nnw-section-title", "Prediction"));
+    if (!pred || !pred.values) return;
+    const out = decodeArray(pred.values);
+    if (model.get("mode") === "regression") {
+      prediction.appendChild(el("div", "nnw-regression-value", formatExact(out[0], "float64")));
+    } else {
+      const target = model.get("target_class");
+      model.get("class_names").forEach((name, k) => {
+        const row = el("div", `nnw-class-row${k === target ? " nnw-selected" : ""}`);
+        row.dataset.index = String(k);
+        row.title = `${name}: ${formatExact(out[k], "float64")}\nclick to explain this class`;
+        const track = el("div", "nnw-class-track");
+        const bar = el("div", "nnw-class-bar");
+        bar.style.width = `${Math.max(0, Math.min(1, out[k])) * 100}%`;
+        track.appendChild(bar);
+        row.append(el("div", "", name), track, el("div", "nnw-meta", `${(out[k] * 100).toFixed(1)}%`));
+        row.addEventListener("click", () => {
+          model.set("target_class", k);
+          model.save_changes();
+        });
+        prediction.appendChild(row);
+      });
+    }
+    root.dataset.prediction = Array.from(out, (v) => v.toPrecision(6)).join(",");
+    root.dataset.predictionFor = valuesKey(decodeArray(pred.for_values));
+  };
+
+  const draw = () => {
+    values = readValues(model);
+    const row = model.get("row");
+    rowSlider.value = String(row);
+    rowNumber.value = String(row);
+    const original = model.get("original_values");
+    const base = original ? decodeArray(original) : null;
+    values.forEach((v, i) => {
+      if (document.activeElement !== sliders[i]) sliders[i].value = String(v);
+      if (document.activeElement !== numbers[i]) numbers[i].value = String(v);
+      labels[i].classList.toggle("nnw-edited", Boolean(base) && base[i] !== v);
+    });
+    drawPrediction();
+    const error = model.get("error");
+    message.hidden = !error;
+    message.textContent = error;
+    root.dataset.row = String(row);
+    root.dataset.values = valuesKey(values);
+    root.dataset.renderCount = String(++renderCount);
+    root.dataset.drawnAt = String(performance.now());
+  };
+
+  const events = "change:values change:row change:prediction change:error change:target_class change:original_values";
+  const redraw = coalesce(draw);
+  model.on(events, redraw);
+  draw();
+  return () => model.off(events, redraw);
+}
+
+export default { render };

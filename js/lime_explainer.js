@@ -1,0 +1,67 @@
+// LimeExplainer view: lime's weights as diverging bars, with prediction, intercept and fidelity.
+import "./lime_explainer.css";
+import { decodeArray } from "./lib/array.js";
+import { divergingBars } from "./lib/diverging_bars.js";
+import { el } from "./lib/dom.js";
+import { coalesce } from "./lib/schedule.js";
+import { valuesKey } from "./lib/values.js";
+
+function meta(label, value, title) {
+  const span = el("span", "nnw-meta", `${label} `);
+  span.appendChild(el("b", "", value));
+  if (title) span.title = title;
+  return span;
+}
+
+function render({ model, el: host }) {
+  const root = el("div", "nnw-root nnw-lime");
+  const head = el("div", "nnw-panel-head");
+  const busy = el("span", "nnw-busy-indicator");
+  busy.setAttribute("role", "status");
+  busy.setAttribute("aria-label", "computing");
+  const title = el("span", "nnw-title", "LIME · local explanation");
+  head.append(title, busy);
+  const info = el("div", "nnw-panel-head");
+  const bars = el("div", "nnw-stale");
+  const message = el("div", "nnw-message nnw-error");
+  root.append(head, info, bars, message);
+  host.appendChild(root);
+  let renderCount = 0;
+
+  const draw = () => {
+    const isBusy = model.get("busy");
+    busy.hidden = !isBusy;
+    root.classList.toggle("nnw-is-busy", isBusy);
+    root.dataset.busy = String(isBusy);
+    const error = model.get("error");
+    message.hidden = !error;
+    message.textContent = error;
+    const ex = model.get("explanation");
+    if (!ex || !ex.weights) return;
+    const classification = model.get("mode") === "classification";
+    const classes = model.get("class_names");
+    const prediction = decodeArray(ex.prediction);
+    const explained = classification ? classes[ex.label] : "output";
+    title.textContent = `LIME · ${explained}`;
+    const predicted = classification ? prediction[ex.label] : prediction[0];
+    info.replaceChildren(
+      meta(classification ? `P(${explained})` : "prediction", predicted.toPrecision(4)),
+      meta("intercept", ex.intercept.toPrecision(4)),
+      meta("local prediction", ex.local_prediction.toPrecision(4), "what lime's linear model predicts for this row"),
+      meta("local fidelity", `R² ${ex.local_fidelity.toFixed(3)}`, "R² of lime's linear model on its weighted samples: how well it imitates the model near this row"),
+    );
+    bars.replaceChildren(divergingBars(ex.conditions, decodeArray(ex.weights), { title: "weight" }));
+    root.dataset.forValues = valuesKey(decodeArray(ex.for_values));
+    root.dataset.weights = Array.from(decodeArray(ex.weights), (w) => w.toPrecision(6)).join(",");
+    root.dataset.renderCount = String(++renderCount);
+    root.dataset.drawnAt = String(performance.now());
+  };
+
+  const events = "change:explanation change:busy change:error";
+  const redraw = coalesce(draw);
+  model.on(events, redraw);
+  draw();
+  return () => model.off(events, redraw);
+}
+
+export default { render };

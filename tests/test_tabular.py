@@ -1,0 +1,79 @@
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from nnwidgets.core.tabular import prepare_tabular, to_probabilities
+from planted import Planted, data
+
+
+def test_mode_inferred_and_names_defaulted():
+    X = data()
+    cls, predict = prepare_tabular(Planted(), X)
+    assert (cls.mode, cls.class_names, cls.feature_names[:2]) == ("classification", ("class 0", "class 1"), ("x0", "x1"))
+    p = predict(X[:3])
+    assert p.shape == (3, 2) and np.allclose(p.sum(1), 1)
+    z = 3 * X[:3, 0] - 2 * X[:3, 2]
+    assert np.allclose(p[:, 1], 1 / (1 + np.exp(-z)), atol=1e-6)
+    reg, predict = prepare_tabular(Planted(classes=1), X)
+    assert reg.mode == "regression" and reg.class_names == ()
+    assert np.allclose(predict(X[:3]), z, atol=1e-5)
+
+
+def test_single_logit_classification_becomes_two_classes():
+    X = data()
+    d, predict = prepare_tabular(Planted(classes=1), X, mode="classification", class_names=["no", "yes"])
+    assert d.class_names == ("no", "yes") and predict(X[:2]).shape == (2, 2)
+
+
+def test_probabilities_pass_through_and_logits_softmax():
+    probs = np.array([[0.2, 0.8], [0.5, 0.5]])
+    assert np.array_equal(to_probabilities(probs), probs)
+    logits = np.array([[0.0, np.log(3.0)]])
+    assert np.allclose(to_probabilities(logits), [[0.25, 0.75]])
+
+
+def test_preprocess_and_dataframe_columns():
+    pd = pytest.importorskip("pandas")
+    X = data()
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(5)])
+    d, predict = prepare_tabular(Planted(), frame, preprocess=lambda v: v * 0)
+    assert d.feature_names[0] == "f0"
+    assert np.allclose(predict(X[:2])[:, 1], 0.5)
+
+
+@pytest.mark.parametrize(
+    ("X", "kwargs", "message"),
+    [
+        (data(features=4)[:, :2], {}, "could not take X's rows"),
+        (np.array([[1.0, np.nan, 0, 0, 0]]), {}, "NaN or inf"),
+        (np.array([[1.0, np.inf, 0, 0, 0]]), {}, "NaN or inf"),
+        (np.zeros((0, 5)), {}, "empty"),
+        (np.array([["a", "b", "c", "d", "e"]]), {}, "numeric"),
+        (np.zeros(5), {}, "2-D"),
+        (data(), {"feature_names": ["a", "b"]}, "feature_names has 2 names but the data has 5"),
+        (data(), {"class_names": ["a", "b", "c"]}, "class_names has 3 names but the model gives 2"),
+        (data(), {"mode": "ranking"}, "mode must be"),
+        (data(), {"mode": "regression"}, "needs one output per row"),
+    ],
+)
+def test_bad_input(X, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        prepare_tabular(Planted(), X, **kwargs)
+
+
+def test_non_module_and_single_row():
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        prepare_tabular(lambda x: x, data())
+    d, predict = prepare_tabular(Planted(), data(rows=1))
+    assert d.X.shape == (1, 5) and predict(d.X).shape == (1, 2)
+
+
+def test_nan_output_is_reported():
+    class Broken(nn.Module):
+        def forward(self, x):
+            return torch.full((len(x), 2), float("nan"))
+
+    d, predict = prepare_tabular(Broken(), data())
+    with pytest.raises(ValueError, match="NaN or inf"):
+        predict(d.X[:1])
