@@ -4,7 +4,7 @@ import { decodeArray } from "./lib/array.js";
 import { el } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
 import { coalesce } from "./lib/schedule.js";
-import { encodeValues, readValues, throttle, valuesKey } from "./lib/values.js";
+import { encodeValues, readValues, sliderToValue, throttle, valuesKey } from "./lib/values.js";
 
 const SEND_EVERY_MS = 40;
 
@@ -56,8 +56,8 @@ function render({ model, el: host }) {
     number.setAttribute("aria-label", `${name} value`);
     number.dataset.index = String(i);
     slider.addEventListener("input", () => {
-      values[i] = Number(slider.value);
-      number.value = slider.value;
+      values[i] = sliderToValue(Number(slider.value), lo[i], hi[i], step[i]);
+      number.value = String(values[i]);
       sendValues();
     });
     number.addEventListener("change", () => {

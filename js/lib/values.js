@@ -37,3 +37,11 @@ export function throttle(send, ms) {
 export function valuesKey(values) {
   return Array.from(values, (v) => Number(v).toPrecision(6)).join(",");
 }
+
+/** A slider position as a feature value: within one step of either end it is the data's exact
+ * extreme (a range input snaps to min + k·step and would otherwise never reach max). */
+export function sliderToValue(position, lo, hi, step) {
+  if (position + step > hi) return hi;
+  if (position - step < lo) return lo;
+  return position;
+}
