@@ -98,3 +98,32 @@ def test_error_is_shown_then_recovers(page, lab):
     page.wait_for_function(
         "() => [...document.querySelectorAll('.nnw-lime')].pop().querySelector('.nnw-error').hidden"
     )
+
+
+BREAST_CANCER = """
+import torch, nnwidgets as nw
+from sklearn.datasets import load_breast_cancer
+d = load_breast_cancer(); mean, std = d.data.mean(0), d.data.std(0)
+torch.manual_seed(0)
+model = torch.nn.Sequential(torch.nn.Linear(30, 16), torch.nn.ReLU(), torch.nn.Linear(16, 2))
+X = torch.tensor((d.data - mean) / std, dtype=torch.float32); y = torch.tensor(d.target)
+opt = torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-3)
+for _ in range(100):
+    opt.zero_grad(); torch.nn.functional.cross_entropy(model(X), y).backward(); opt.step()
+ex = nw.Explainer(model, d.data, feature_names=d.feature_names, class_names=d.target_names,
+                  preprocess=lambda v: (v - mean) / std, row=7)
+ex
+"""
+
+
+def test_breast_cancer_screenshot_for_the_readme(page, lab, artifacts):
+    page.set_viewport_size({"width": 1600, "height": 1300})
+    nb = Notebook(page, lab, "explainer_bc.ipynb", [BREAST_CANCER])
+    nb.run(0)
+    page.locator(".nnw-gam .nnw-curve").first.wait_for()
+    page.locator(".nnw-lime .nnw-dbar-row").first.wait_for()
+    wait_idle(page, ".nnw-gam")
+    assert page.locator(".nnw-gam .nnw-curve").count() == 30
+    fidelity = page.locator(".nnw-gam .nnw-fidelity").inner_text()
+    assert fidelity.startswith("fidelity on held-out rows: R² 0.")
+    page.locator(".nnw-explainer").screenshot(path=f"{artifacts}/explainer.png")
