@@ -197,3 +197,16 @@ def test_background_updates_from_a_worker_thread_reach_traits():
     lime.observe(lambda change: seen.append(threading.current_thread().name), "explanation")
     lime.wait()
     assert seen and seen[-1] == "nnwidgets-worker"
+
+
+def test_constant_feature_and_single_row_are_handled():
+    X = data()
+    X[:, 3] = 2.0
+    lime = nw.LimeExplainer(Planted(), X, **FAST).wait()
+    assert lime.error == "" and "x3 <= 2.00" in lime.result.conditions
+    gam = nw.GamExplainer(Planted(), X).wait()
+    assert gam.error == "" and gam.curves["constant_features"] == ["x3"]
+    one = data(rows=1)
+    assert nw.LimeExplainer(Planted(), one, **FAST).wait().error == ""
+    assert "every feature of X is constant" in nw.GamExplainer(Planted(), one).wait().error
+    assert nw.InputEditor(Planted(), one).prediction_values.shape == (2,)

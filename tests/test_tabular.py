@@ -62,6 +62,14 @@ def test_bad_input(X, kwargs, message):
         prepare_tabular(Planted(), X, **kwargs)
 
 
+def test_dataframe_with_text_columns_is_refused():
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame({"a": [1.0, 2.0], "b": ["x", "y"], "c": [0, 1], "d": [True, False], "e": [3, 4]})
+    frame["b"] = frame["b"].astype("string")
+    with pytest.raises(ValueError, match=r"non-numeric columns \['b'\]"):
+        prepare_tabular(Planted(), frame)
+
+
 def test_non_module_and_single_row():
     with pytest.raises(TypeError, match="torch.nn.Module"):
         prepare_tabular(lambda x: x, data())

@@ -33,7 +33,7 @@ def as_matrix(X: object) -> tuple[np.ndarray, list[str] | None]:
     columns = None
     if hasattr(X, "columns") and hasattr(X, "to_numpy"):
         columns = [str(c) for c in X.columns]
-        non_numeric = [c for c, dt in zip(columns, X.dtypes) if not np.issubdtype(np.dtype(dt), np.number) and dt != bool]
+        non_numeric = [c for c, dt in zip(columns, X.dtypes) if getattr(dt, "kind", "O") not in "biuf"]
         if non_numeric:
             raise ValueError(f"X has non-numeric columns {non_numeric}: encode them as numbers first")
         X = X.to_numpy()

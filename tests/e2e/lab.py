@@ -64,6 +64,7 @@ class LabServer:
                 "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={self.token}", "--allow-root",
                 f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                "--LabApp.expose_app_in_browser=True",
             ],
             stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=root,
         )
