@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -140,28 +139,17 @@ async (fraction) => {
 
 def bench_browser(moves: int = 20) -> None:
     print(f"(b) Chromium + JupyterLab: slider input -> prediction shown / LIME bars redrawn ({moves} moves)")
-    from playwright.sync_api import sync_playwright
+    from tests.e2e.lab import notebook_in_chromium
 
-    from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, LabServer, Notebook
-
-    server = LabServer(Path(tempfile.mkdtemp(prefix="nnw-bench-")))
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1500, "height": 1200})
-            nb = Notebook(page, server, "bench.ipynb", [SETUP])
-            nb.run(0)
-            page.locator(".nnw-lime .nnw-dbar-row").first.wait_for()
-            page.wait_for_function("() => document.querySelector('.nnw-gam').dataset.busy === 'false'")
-            page.evaluate(MOVE_JS, 0.5)
-            rng = np.random.default_rng(0)
-            results = []
-            for f in rng.uniform(0.05, 0.95, moves):
-                page.wait_for_timeout(100)  # moves apart, so the view's 40 ms send throttle never holds one back
-                results.append(page.evaluate(MOVE_JS, float(f)))
-            browser.close()
-    finally:
-        server.stop()
+    with notebook_in_chromium([SETUP], viewport={"width": 1500, "height": 1200}) as (page, nb):
+        nb.run(0)
+        page.locator(".nnw-lime .nnw-dbar-row").first.wait_for()
+        page.wait_for_function("() => document.querySelector('.nnw-gam').dataset.busy === 'false'")
+        page.evaluate(MOVE_JS, 0.5)
+        results = []
+        for f in np.random.default_rng(0).uniform(0.05, 0.95, moves):
+            page.wait_for_timeout(100)  # moves apart, so the view's 40 ms send throttle never holds one back
+            results.append(page.evaluate(MOVE_JS, float(f)))
     prediction = statistics.median(r[0] for r in results)
     lime = statistics.median(r[1] for r in results)
     print(f"    prediction shown p50 {prediction:.0f} ms  (target <= 100 ms: {verdict(prediction <= 100)})")

@@ -10,7 +10,6 @@ import argparse
 import io
 import statistics
 import sys
-import tempfile
 import time
 import tracemalloc
 import warnings
@@ -127,28 +126,14 @@ explorer
 
 def bench_click_to_heatmap(clicks: int = 24) -> None:
     print(f"(c) Chromium + JupyterLab: click a bar -> new heatmap drawn (1024x1024 weights, {clicks} clicks)")
-    from playwright.sync_api import sync_playwright
+    from tests.e2e.lab import notebook_in_chromium
 
-    from tests.e2e.lab import CHROMIUM, CHROMIUM_ARGS, LabServer, Notebook
-
-    server = LabServer(Path(tempfile.mkdtemp(prefix="nnw-bench-")))
-    try:
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 900})
-            nb = Notebook(page, server, "bench.ipynb", [BROWSER_SETUP])
-            nb.run(0)
-            try:
-                page.locator(".nnw-heatmap[data-layer='0'] canvas.nnw-heat-canvas").wait_for(timeout=60_000)
-            except Exception:
-                page.screenshot(path="/tmp/bench-fail.png")
-                raise
-            names = ["4", "6", "0", "2"]  # each click selects a layer other than the current one
-            page.evaluate(CLICK_JS, "2")  # warm-up
-            times = [page.evaluate(CLICK_JS, names[i % 4]) for i in range(clicks)]
-            browser.close()
-    finally:
-        server.stop()
+    with notebook_in_chromium([BROWSER_SETUP]) as (page, nb):
+        nb.run(0)
+        page.locator(".nnw-heatmap[data-layer='0'] canvas.nnw-heat-canvas").wait_for(timeout=60_000)
+        names = ["4", "6", "0", "2"]  # each click selects a layer other than the current one
+        page.evaluate(CLICK_JS, "2")  # warm-up
+        times = [page.evaluate(CLICK_JS, names[i % 4]) for i in range(clicks)]
     p50 = statistics.median(times)
     print(f"    median {p50:.0f} ms, min {min(times):.0f} ms, max {max(times):.0f} ms  (target <= 250 ms: {verdict(p50 <= 250)})")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import os
@@ -9,6 +10,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -157,3 +159,21 @@ class Notebook:
             raise AssertionError(error.first.inner_text())
         self.stderr = "\n".join(error.all_inner_texts())
         return json.loads(stdout.inner_text().split(marker, 1)[1].strip().splitlines()[0])
+
+
+@contextlib.contextmanager
+def notebook_in_chromium(cells: list[str], viewport: dict | None = None):
+    """A fresh Lab server and Chromium with one notebook open (for benchmarks and scripts)."""
+    from playwright.sync_api import sync_playwright
+
+    server = LabServer(Path(tempfile.mkdtemp(prefix="nnw-lab-")))
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport=viewport or {"width": 1400, "height": 900})
+            try:
+                yield page, Notebook(page, server, "session.ipynb", cells)
+            finally:
+                browser.close()
+    finally:
+        server.stop()
