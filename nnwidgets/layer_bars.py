@@ -73,12 +73,13 @@ class LayerBars(ModelWidget):
             self.set_trait("max_depth", max_depth(model))
             folding = self.depth if 0 < self.depth < self.max_depth else None
             self._rows = layer_table(model, folding)
-        self.table = table_payload(self._rows)
         names = [r.name for r in self._rows]
-        if self.selected_layer not in names:
-            inside = [n for n in names if self.selected_layer.startswith(n + ".")]
-            weighted = [r.name for r in self._rows if r.has_weights]
-            self.selected_layer = (inside or weighted or names or [""])[0]
+        with self.hold_sync():
+            self.table = table_payload(self._rows)
+            if self.selected_layer not in names:
+                inside = [n for n in names if self.selected_layer.startswith(n + ".")]
+                weighted = [r.name for r in self._rows if r.has_weights]
+                self.selected_layer = (inside or weighted or names or [""])[0]
 
     @property
     def rows(self) -> list[Layer]:

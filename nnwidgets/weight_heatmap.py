@@ -141,9 +141,17 @@ class WeightHeatmap(ModelWidget):
             self.region = []
 
     def refresh(self) -> None:
+        with self.hold_sync():
+            self._redraw()
+
+    def _redraw(self) -> None:
+        try:
+            module = resolve_layer(self.model, self.layer)
+        except ValueError as error:  # the layer left the live model since it was chosen
+            self._show_message(str(error))
+            return
         if self.parameter not in self.parameters or self._parameter_list_is_stale():
             self._choose_parameter(None)
-        module = resolve_layer(self.model, self.layer)
         if not self.parameter:
             self._show_message(self._no_weights_message(module))
             return

@@ -109,3 +109,10 @@ def test_figure_uses_the_same_data_and_colours(mlp):
     limit = max(abs(heat.heatmap["min"]), abs(heat.heatmap["max"]))
     assert image.get_clim() == (-limit, limit)
     assert np.allclose(image.cmap.colors, diverging_lut() / 255.0)
+
+
+def test_layer_removed_from_the_live_model(mlp):
+    heat = nw.WeightHeatmap(mlp, layer="2")
+    del mlp[2]
+    _live.refresh_changed()
+    assert heat.heatmap == {} and "no layer named '2'" in heat.message
