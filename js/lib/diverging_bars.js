@@ -27,3 +27,8 @@ export function divergingBars(labels, values, { title } = {}) {
   });
   return list;
 }
+
+/** Indices of `values` by decreasing magnitude. */
+export function orderByMagnitude(values) {
+  return Array.from(values.keys()).sort((a, b) => Math.abs(values[b]) - Math.abs(values[a]));
+}

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { halfWidth } from "../lib/diverging_bars.js";
+import { halfWidth, orderByMagnitude } from "../lib/diverging_bars.js";
 import { extent, linearScale, matrixRow, pathData } from "../lib/svg.js";
 
 test("linear scale maps ends and handles a zero-width domain", () => {
@@ -32,4 +32,8 @@ test("diverging bar width is relative to the largest magnitude", () => {
   assert.equal(halfWidth(2, 1), 100);
   assert.equal(halfWidth(1, 0), 0);
   assert.equal(halfWidth(NaN, 1), 0);
+});
+
+test("features ordered by magnitude, sign ignored", () => {
+  assert.deepEqual(orderByMagnitude(Float64Array.from([0.1, -3, 2])), [1, 2, 0]);
 });
