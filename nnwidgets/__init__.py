@@ -6,6 +6,7 @@
 '0'
 """
 
+from .activations import Activations
 from .attributions import Attributions
 from .explainer import Explainer
 from .gam_explainer import GamExplainer
@@ -15,5 +16,5 @@ from .lime_explainer import LimeExplainer
 from .model_explorer import ModelExplorer
 from .weight_heatmap import WeightHeatmap
 
-__all__ = ["Attributions", "Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightHeatmap"]
+__all__ = ["Activations", "Attributions", "Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightHeatmap"]
 __version__ = "0.1.0"

@@ -38,6 +38,10 @@ OPERATIONS = {
     ),
     "ModelExplorer": (nw.ModelExplorer, _explorer_operations),
     "Explainer": (lambda m: nw.Explainer(m, X6, num_samples=300), _explainer_operations),
+    "Activations": (
+        lambda m: nw.Activations(m, X6),
+        lambda w: [setattr(w, "row", 4), setattr(w, "selected_layer", "2"), w.refresh(), w.figure()],
+    ),
     "Attributions": (
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],

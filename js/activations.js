@@ -1,0 +1,131 @@
+// Activations view: one block per layer; bars for small layers, a colour strip for wide ones.
+import "./activations.css";
+import { decodeActivity, count, isSelected } from "./lib/activity.js";
+import { decodeArray } from "./lib/array.js";
+import { paint } from "./lib/colormap.js";
+import { el, tooltip } from "./lib/dom.js";
+import { formatExact } from "./lib/format.js";
+import { coalesce } from "./lib/schedule.js";
+import { svg } from "./lib/svg.js";
+import { valuesKey } from "./lib/values.js";
+
+const BAR_UNITS = 64;
+const WIDTH = 520;
+const HEIGHT = 44;
+
+function unitBars(layer, limit) {
+  const n = layer.values.length;
+  const w = WIDTH / n;
+  const plot = svg("svg", { viewBox: `0 0 ${WIDTH} ${HEIGHT}`, role: "img" });
+  const mid = HEIGHT / 2;
+  layer.values.forEach((v, i) => {
+    const h = limit > 0 ? (Math.abs(v) / limit) * (mid - 2) : 0;
+    const flags = `${layer.dead[i] ? " nnw-unit-dead" : ""}${layer.saturated[i] ? " nnw-unit-saturated" : ""}`;
+    const rect = svg("rect", {
+      class: `${v >= 0 ? "nnw-unit-pos" : "nnw-unit-neg"}${flags}`,
+      x: i * w + 0.5, width: Math.max(w - 1, 0.5), y: v >= 0 ? mid - h : mid, height: layer.dead[i] ? mid - 2 : Math.max(h, 0.5),
+    });
+    rect.dataset.unit = String(i);
+    rect.appendChild(svg("title", {}, `unit ${i}: ${formatExact(v, "float32")}${layer.dead[i] ? "\ndead: never active on the data" : ""}${layer.saturated[i] ? "\nsaturated on the data" : ""}`));
+    plot.appendChild(rect);
+  });
+  return plot;
+}
+
+function unitStrip(layer, limit, lut, tip, root) {
+  const n = layer.values.length;
+  const canvas = el("canvas");
+  canvas.width = n;
+  canvas.height = 2;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(n, 2);
+  paint(layer.values, limit, lut, image.data);
+  for (let i = 0; i < n; i++) {
+    const o = 4 * (n + i); // second row: flags (dark grey dead, black saturated)
+    const shade = layer.dead[i] ? 110 : layer.saturated[i] ? 20 : 255;
+    image.data.set([shade, shade, shade, 255], o);
+  }
+  ctx.putImageData(image, 0, 0);
+  canvas.addEventListener("mousemove", (event) => {
+    const rect = canvas.getBoundingClientRect();
+    const i = Math.min(n - 1, Math.floor(((event.clientX - rect.left) / rect.width) * n));
+    const host = root.getBoundingClientRect();
+    const lines = [`unit ${i}: ${formatExact(layer.values[i], "float32")}`];
+    if (layer.dead[i]) lines.push("dead: never active on the data");
+    if (layer.saturated[i]) lines.push("saturated on the data");
+    tip.show(lines, event.clientX - host.left, event.clientY - host.top);
+  });
+  canvas.addEventListener("mouseleave", () => tip.hide());
+  return canvas;
+}
+
+function render({ model, el: host }) {
+  const root = el("div", "nnw-root nnw-activations");
+  const head = el("div", "nnw-panel-head");
+  head.append(el("span", "nnw-title", "Activations for the current values"),
+    el("span", "nnw-meta", "bars above the line: positive; hatched outline: dead unit; dark edge: saturated"));
+  const list = el("div", "nnw-act-list nnw-stale");
+  list.tabIndex = 0;
+  list.setAttribute("aria-label", "layers; ↑/↓ change the selected layer");
+  const message = el("div", "nnw-message nnw-error");
+  root.append(head, list, message);
+  host.appendChild(root);
+  const tip = tooltip(root);
+  let layers = [];
+  let renderCount = 0;
+
+  const select = (name) => {
+    model.set("selected_layer", name);
+    model.save_changes();
+  };
+
+  const draw = () => {
+    const error = model.get("error");
+    message.hidden = !error;
+    message.textContent = error;
+    const payload = model.get("activity");
+    layers = decodeActivity(payload);
+    if (!layers.length) return;
+    const lut = decodeArray(model.get("colormap"));
+    const selected = model.get("selected_layer");
+    list.replaceChildren(
+      ...layers.map((layer) => {
+        let limit = 0;
+        for (const v of layer.values) if (Number.isFinite(v)) limit = Math.max(limit, Math.abs(v));
+        const block = el("div", `nnw-act-layer${isSelected(layer.name, selected) ? " nnw-selected" : ""}`);
+        block.dataset.name = layer.name;
+        const dead = count(layer.dead);
+        const saturated = count(layer.saturated);
+        const header = el("div", "nnw-act-head");
+        header.append(el("span", "nnw-act-name", layer.name || "(model)"), el("span", "nnw-meta", `${layer.type} · ${layer.values.length} units`));
+        if (dead) header.appendChild(el("span", "nnw-flag nnw-flag-dead", `${dead} dead`));
+        if (saturated) header.appendChild(el("span", "nnw-flag nnw-flag-saturated", `${saturated} saturated`));
+        block.append(header, layer.values.length <= BAR_UNITS ? unitBars(layer, limit) : unitStrip(layer, limit, lut, tip, root));
+        block.addEventListener("click", () => select(layer.name));
+        return block;
+      }),
+    );
+    const current = list.querySelector(".nnw-selected");
+    if (current && document.activeElement === list) current.scrollIntoView({ block: "nearest" });
+    root.dataset.forValues = valuesKey(decodeArray(payload.for_values));
+    root.dataset.selected = selected;
+    root.dataset.renderCount = String(++renderCount);
+  };
+
+  list.addEventListener("keydown", (event) => {
+    const moves = { ArrowUp: -1, ArrowLeft: -1, ArrowDown: 1, ArrowRight: 1 };
+    if (!(event.key in moves) || !layers.length) return;
+    event.preventDefault();
+    const names = layers.map((l) => l.name);
+    const i = names.findIndex((n) => isSelected(n, model.get("selected_layer")));
+    select(names[Math.min(names.length - 1, Math.max(0, (i < 0 ? 0 : i) + moves[event.key]))]);
+  });
+
+  const events = "change:activity change:error change:selected_layer change:colormap";
+  const redraw = coalesce(draw);
+  model.on(events, redraw);
+  draw();
+  return () => model.off(events, redraw);
+}
+
+export default { render };
