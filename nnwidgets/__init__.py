@@ -14,7 +14,8 @@ from .input_editor import InputEditor
 from .layer_bars import LayerBars
 from .lime_explainer import LimeExplainer
 from .model_explorer import ModelExplorer
+from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 
-__all__ = ["Activations", "Attributions", "Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightHeatmap"]
+__all__ = ["Activations", "Attributions", "Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightDistributions", "WeightHeatmap"]
 __version__ = "0.1.0"

@@ -42,6 +42,10 @@ OPERATIONS = {
         lambda m: nw.Activations(m, X6),
         lambda w: [setattr(w, "row", 4), setattr(w, "selected_layer", "2"), w.refresh(), w.figure()],
     ),
+    "WeightDistributions": (
+        nw.WeightDistributions,
+        lambda w: [setattr(w, "selected_layer", "4"), w.refresh(), w.figure()],
+    ),
     "Attributions": (
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],
