@@ -16,6 +16,7 @@ from .lime_explainer import LimeExplainer
 from .model_explorer import ModelExplorer
 from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
+from .weight_tiles import WeightTiles
 
-__all__ = ["Activations", "Attributions", "Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightDistributions", "WeightHeatmap"]
+__all__ = ["Activations", "Attributions", "Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
 __version__ = "0.1.0"

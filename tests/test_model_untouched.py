@@ -46,6 +46,10 @@ OPERATIONS = {
         nw.WeightDistributions,
         lambda w: [setattr(w, "selected_layer", "4"), w.refresh(), w.figure()],
     ),
+    "WeightTiles": (
+        lambda m: nw.WeightTiles(m, input_shape=(2, 3)),
+        lambda w: [setattr(w, "selected_unit", 4), w.refresh(), w.figure()],
+    ),
     "Attributions": (
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],
