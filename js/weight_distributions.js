@@ -3,27 +3,13 @@ import "./weight_distributions.css";
 import { decodeArray } from "./lib/array.js";
 import { el } from "./lib/dom.js";
 import { coalesce } from "./lib/schedule.js";
-import { extent, linearScale, matrixRow, pathData, svg } from "./lib/svg.js";
+import { histogram } from "./lib/histogram.js";
+import { matrixRow } from "./lib/svg.js";
 
 const INITS = ["Glorot", "He"];
 const W = 250;
 const H = 110;
 const BIAS_H = 30;
-
-function histogram(edges, counts, curves, height, cls) {
-  const plot = svg("svg", { viewBox: `0 0 ${W} ${height}`, role: "img" });
-  const x = linearScale([edges[0], edges[edges.length - 1]], [2, W - 2]);
-  const [, top] = extent(counts, ...curves.map((c) => c.values));
-  const y = linearScale([0, top || 1], [height - 2, 4]);
-  counts.forEach((c, i) => {
-    const rect = svg("rect", { class: cls, x: x(edges[i]), width: Math.max(x(edges[i + 1]) - x(edges[i]) - 0.5, 0.5), y: y(c), height: y(0) - y(c) });
-    rect.appendChild(svg("title", {}, `${edges[i].toPrecision(3)} … ${edges[i + 1].toPrecision(3)}: ${c}`));
-    plot.appendChild(rect);
-  });
-  const centres = Array.from(counts, (_, i) => (edges[i] + edges[i + 1]) / 2);
-  for (const curve of curves) plot.appendChild(svg("path", { class: `nnw-init-${curve.name}`, d: pathData(centres, curve.values, x, y) }));
-  return plot;
-}
 
 function render({ model, el: host }) {
   const root = el("div", "nnw-root nnw-distributions");
@@ -58,11 +44,11 @@ function render({ model, el: host }) {
         title.append(el("b", "", name || "(model)"), el("span", "nnw-meta", ` ${p.types[i]} · fan ${fans[2 * i]}→${fans[2 * i + 1]}`));
         const s = matrixRow(stds, p.stds.shape, i);
         const stats = el("div", "nnw-meta", `std ${s[0].toPrecision(3)} · Glorot ${s[1].toPrecision(3)} · He ${s[2].toPrecision(3)}`);
-        const curves = INITS.map((k) => ({ name: k, values: matrixRow(expected[k], p.expected[k].shape, i) }));
-        cell.append(title, histogram(matrixRow(edges, p.edges.shape, i), matrixRow(counts, p.counts.shape, i), curves, H, "nnw-hist"), stats);
+        const curves = INITS.map((k) => ({ cls: `nnw-init-${k}`, values: matrixRow(expected[k], p.expected[k].shape, i) }));
+        cell.append(title, histogram(matrixRow(edges, p.edges.shape, i), matrixRow(counts, p.counts.shape, i), curves, W, H, "nnw-hist"), stats);
         const be = matrixRow(biasEdges, p.bias_edges.shape, i);
         if (Number.isFinite(be[0])) {
-          cell.append(el("div", "nnw-meta", "bias"), histogram(be, matrixRow(biasCounts, p.bias_counts.shape, i), [], BIAS_H, "nnw-hist-bias"));
+          cell.append(el("div", "nnw-meta", "bias"), histogram(be, matrixRow(biasCounts, p.bias_counts.shape, i), [], W, BIAS_H, "nnw-hist-bias"));
         }
         cell.addEventListener("click", () => {
           model.set("selected_layer", name);

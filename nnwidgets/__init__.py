@@ -6,6 +6,7 @@
 '0'
 """
 
+from .activation_analysis import ActivationAnalysis
 from .activations import Activations
 from .attributions import Attributions
 from .explainer import Explainer
@@ -18,5 +19,5 @@ from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
 
-__all__ = ["Activations", "Attributions", "Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
+__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
 __version__ = "0.1.0"

@@ -50,6 +50,10 @@ OPERATIONS = {
         lambda m: nw.WeightTiles(m, input_shape=(2, 3)),
         lambda w: [setattr(w, "selected_unit", 4), w.refresh(), w.figure()],
     ),
+    "ActivationAnalysis": (
+        lambda m: nw.ActivationAnalysis(m, X6),
+        lambda w: [setattr(w, "selected_layer", "2"), w.refresh(), w.figure()],
+    ),
     "Attributions": (
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],

@@ -1,0 +1,65 @@
+// ActivationAnalysis view: per activation layer, inputs with the function's curve, outputs, flags.
+import "./activation_analysis.css";
+import { decodeArray } from "./lib/array.js";
+import { el } from "./lib/dom.js";
+import { histogram } from "./lib/histogram.js";
+import { coalesce } from "./lib/schedule.js";
+import { extent, matrixRow } from "./lib/svg.js";
+
+const W = 280;
+
+function render({ model, el: host }) {
+  const root = el("div", "nnw-root nnw-activation-analysis");
+  const head = el("div", "nnw-panel-head");
+  head.append(el("span", "nnw-title", "Activation functions over the data"),
+    el("span", "nnw-meta", "grey: values going in, with the function's curve; blue: values coming out"));
+  const grid = el("div", "nnw-aa-grid");
+  const message = el("div", "nnw-message");
+  root.append(head, grid, message);
+  host.appendChild(root);
+  let renderCount = 0;
+
+  const draw = () => {
+    const text = model.get("message");
+    message.hidden = !text;
+    message.textContent = text;
+    const p = model.get("analysis");
+    if (!p || !p.names || !p.names.length) return grid.replaceChildren();
+    const row = (key, i) => matrixRow(decodeArray(p[key]), p[key].shape, i);
+    const dead = decodeArray(p.dead);
+    const saturated = decodeArray(p.saturated);
+    const selected = model.get("selected_layer");
+    grid.replaceChildren(
+      ...p.names.map((name, i) => {
+        const cell = el("div", `nnw-aa${name === selected ? " nnw-selected" : ""}`);
+        cell.dataset.name = name;
+        const curveY = row("curve_y", i);
+        const title = el("div", "nnw-curve-title");
+        title.append(el("b", "", name), el("span", "nnw-meta", ` ${p.types[i]}`));
+        const flags = el("div", "nnw-meta nnw-aa-flags", `${(dead[i] * 100).toFixed(0)}% of units dead · ${(saturated[i] * 100).toFixed(0)}% saturated`);
+        cell.append(
+          title,
+          histogram(row("pre_edges", i), row("pre_counts", i), [{ cls: "nnw-act-curve", xs: row("curve_x", i), values: curveY, yDomain: extent(curveY) }], W, 90, "nnw-hist"),
+          el("div", "nnw-meta", "output"),
+          histogram(row("post_edges", i), row("post_counts", i), [], W, 50, "nnw-hist-post"),
+          flags,
+        );
+        cell.addEventListener("click", () => {
+          model.set("selected_layer", name);
+          model.save_changes();
+        });
+        return cell;
+      }),
+    );
+    root.dataset.dead = Array.from(dead, (d) => d.toFixed(4)).join(",");
+    root.dataset.renderCount = String(++renderCount);
+  };
+
+  const events = "change:analysis change:selected_layer change:message";
+  const redraw = coalesce(draw);
+  model.on(events, redraw);
+  draw();
+  return () => model.off(events, redraw);
+}
+
+export default { render };
