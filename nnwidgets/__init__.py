@@ -11,6 +11,7 @@ from .activations import Activations
 from .attributions import Attributions
 from .explainer import Explainer
 from .gam_explainer import GamExplainer
+from .importance import Importance
 from .input_editor import InputEditor
 from .layer_bars import LayerBars
 from .lime_explainer import LimeExplainer
@@ -19,5 +20,5 @@ from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
 
-__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Explainer", "GamExplainer", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
+__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Explainer", "GamExplainer", "Importance", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
 __version__ = "0.1.0"

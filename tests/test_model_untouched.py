@@ -54,6 +54,10 @@ OPERATIONS = {
         lambda m: nw.ActivationAnalysis(m, X6),
         lambda w: [setattr(w, "selected_layer", "2"), w.refresh(), w.figure()],
     ),
+    "Importance": (
+        lambda m: nw.Importance(m, X6, repeats=2),
+        lambda w: [setattr(w, "row", 2), setattr(w, "metric", "log loss"), w.wait(), w.refresh(), w.figure()],
+    ),
     "Attributions": (
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],

@@ -1,0 +1,124 @@
+"""Permutation feature importance (global) and sensitivity / ICE curves (local)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .tabular import Tabular
+
+METRICS = {
+    "classification": ("accuracy", "log loss"),
+    "regression": ("r2", "mse"),
+}
+GRID_POINTS = 25
+BACKGROUND_ROWS = 30
+
+
+def score(metric: str, predictions: np.ndarray, reference: np.ndarray) -> float:
+    """Higher is better for every metric (log loss and MSE are negated)."""
+    if metric == "accuracy":
+        return float(np.mean(predictions.argmax(axis=1) == reference))
+    if metric == "log loss":
+        p = np.clip(predictions[np.arange(len(reference)), reference.astype(int)], 1e-12, 1.0)
+        return float(np.mean(np.log(p)))
+    if metric == "r2":
+        total = np.sum((reference - reference.mean()) ** 2)
+        return float(1 - np.sum((reference - predictions) ** 2) / total) if total > 0 else 0.0
+    if metric == "mse":
+        return float(-np.mean((reference - predictions) ** 2))
+    raise ValueError(f"unknown metric {metric!r}; choose from {sum(METRICS.values(), ())}")
+
+
+@dataclass(frozen=True)
+class PermutationImportance:
+    """``drops[j, r]``: how much the score fell when feature j was shuffled (repeat r)."""
+
+    metric: str
+    baseline: float
+    drops: np.ndarray
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.drops.mean(axis=1)
+
+    @property
+    def std(self) -> np.ndarray:
+        return self.drops.std(axis=1)
+
+
+def permutation_importance(
+    data: Tabular,
+    predict: Callable[[np.ndarray], np.ndarray],
+    *,
+    metric: str | None = None,
+    repeats: int = 5,
+    y: np.ndarray | None = None,
+    random_state: int = 0,
+) -> PermutationImportance:
+    """Shuffle one feature at a time and measure the drop in ``metric``.
+
+    Without labels ``y`` the model's own predictions on the unshuffled data are the reference,
+    so the score measures how much the model's output depends on each feature.
+    """
+    metric = metric or METRICS[data.mode][0]
+    if metric not in METRICS[data.mode]:
+        raise ValueError(f"metric {metric!r} does not fit mode {data.mode!r}; choose from {METRICS[data.mode]}")
+    if repeats < 1:
+        raise ValueError(f"repeats must be at least 1, got {repeats}")
+    original = predict(data.X)
+    if y is None:
+        reference = original.argmax(axis=1) if data.mode == "classification" else original
+    else:
+        reference = np.asarray(y)
+        if reference.shape[0] != data.X.shape[0]:
+            raise ValueError(f"y has {reference.shape[0]} labels but X has {data.X.shape[0]} rows")
+    baseline = score(metric, original, reference)
+    rng = np.random.default_rng(random_state)
+    n, d = data.X.shape
+    drops = np.empty((d, repeats))
+    for j in range(d):  # one forward pass per feature, over all its repeats
+        shuffled = np.repeat(data.X[None], repeats, axis=0)
+        for r in range(repeats):
+            shuffled[r, :, j] = data.X[rng.permutation(n), j]
+        outputs = predict(shuffled.reshape(-1, d))
+        outputs = outputs.reshape(repeats, n, *outputs.shape[1:])
+        drops[j] = [baseline - score(metric, outputs[r], reference) for r in range(repeats)]
+    return PermutationImportance(metric, baseline, drops)
+
+
+@dataclass(frozen=True)
+class Sensitivity:
+    """For each feature j: ``grid[j]`` values, the current row's prediction along it
+    (``current[j]``) and other rows' ICE lines (``background[j]``, rows × grid)."""
+
+    grid: np.ndarray
+    current: np.ndarray
+    background: np.ndarray
+
+
+def sensitivity(
+    data: Tabular,
+    predict: Callable[[np.ndarray], np.ndarray],
+    row_values: np.ndarray,
+    target: int = 0,
+    *,
+    points: int = GRID_POINTS,
+    background_rows: int = BACKGROUND_ROWS,
+    random_state: int = 0,
+) -> Sensitivity:
+    """Individual conditional expectation: move one feature across its range, the rest fixed."""
+    n, d = data.X.shape
+    rng = np.random.default_rng(random_state)
+    others = data.X[rng.choice(n, size=min(background_rows, n), replace=False)]
+    rows = np.vstack([np.asarray(row_values, dtype=np.float64)[None], others])
+    grid = np.linspace(data.X.min(axis=0), data.X.max(axis=0), points).T  # d × points
+    batch = np.repeat(rows[None, :, None, :], d, axis=0).repeat(points, axis=2)  # d × rows × points × d
+    for j in range(d):
+        batch[j, :, :, j] = grid[j]
+    out = predict(batch.reshape(-1, d))
+    out = out[:, target] if out.ndim == 2 else out
+    out = out.reshape(d, len(rows), points)
+    return Sensitivity(grid, out[:, 0], out[:, 1:])
