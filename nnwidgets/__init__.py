@@ -16,9 +16,10 @@ from .input_editor import InputEditor
 from .layer_bars import LayerBars
 from .lime_explainer import LimeExplainer
 from .model_explorer import ModelExplorer
+from .surrogates import Surrogates
 from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
 
-__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Explainer", "GamExplainer", "Importance", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
+__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Explainer", "GamExplainer", "Importance", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
 __version__ = "0.1.0"

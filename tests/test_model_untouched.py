@@ -58,6 +58,10 @@ OPERATIONS = {
         lambda m: nw.Importance(m, X6, repeats=2),
         lambda w: [setattr(w, "row", 2), setattr(w, "metric", "log loss"), w.wait(), w.refresh(), w.figure()],
     ),
+    "Surrogates": (
+        lambda m: nw.Surrogates(m, X6),
+        lambda w: [setattr(w, "row", 2), w.wait(), setattr(w, "max_depth", 2), w.wait(), w.refresh(), w.figure()],
+    ),
     "Attributions": (
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],

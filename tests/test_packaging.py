@@ -6,7 +6,7 @@ import zipfile
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
-VIEWS = ["layer_bars", "weight_heatmap", "input_editor", "lime_explainer", "gam_explainer", "attributions", "activations", "weight_distributions", "weight_tiles", "activation_analysis", "importance"]
+VIEWS = ["layer_bars", "weight_heatmap", "input_editor", "lime_explainer", "gam_explainer", "attributions", "activations", "weight_distributions", "weight_tiles", "activation_analysis", "importance", "surrogates"]
 BUNDLE = [f"{view}.{ext}" for view in VIEWS for ext in ("js", "css")]
 
 
@@ -27,5 +27,5 @@ def test_wheel_contains_the_bundle(tmp_path):
 def test_widgets_load_the_bundle_not_the_stand_in():
     import nnwidgets as nw
 
-    for cls in (nw.LayerBars, nw.WeightHeatmap, nw.InputEditor, nw.LimeExplainer, nw.GamExplainer, nw.Attributions, nw.Activations, nw.WeightDistributions, nw.WeightTiles, nw.ActivationAnalysis, nw.Importance):
+    for cls in (nw.LayerBars, nw.WeightHeatmap, nw.InputEditor, nw.LimeExplainer, nw.GamExplainer, nw.Attributions, nw.Activations, nw.WeightDistributions, nw.WeightTiles, nw.ActivationAnalysis, nw.Importance, nw.Surrogates):
         assert "front-end bundle is missing" not in str(cls._esm)

@@ -78,6 +78,21 @@ def surrogate_target(
     return p
 
 
+def varying_features(X: np.ndarray) -> tuple[int, ...]:
+    """Indices of the features that are not constant; a ``ValueError`` if none is left."""
+    varying = tuple(int(i) for i in np.flatnonzero(np.ptp(X, axis=0) > 0))
+    if not varying:
+        raise ValueError("every feature of X is constant: there is nothing for a surrogate to learn")
+    return varying
+
+
+def holdout_split(n: int, holdout: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(train, test)`` row indices; with fewer than 10 rows all are used for both."""
+    order = np.random.default_rng(random_state).permutation(n)
+    n_test = int(round(n * holdout)) if n >= 10 else 0
+    return (order[n_test:], order[:n_test]) if n_test else (order, order)
+
+
 def fit_gam(
     data: Tabular,
     predict: Callable[[np.ndarray], np.ndarray],
@@ -90,15 +105,9 @@ def fit_gam(
     model and, for classification, how often both sides of 0.5 (or of logit 0) agree.
     """
     y = surrogate_target(data, predict, label, options.target)
-    varying = tuple(int(i) for i in np.flatnonzero(np.ptp(data.X, axis=0) > 0))
-    if not varying:
-        raise ValueError("every feature of X is constant: there is nothing for a surrogate to learn")
+    varying = varying_features(data.X)
     X = data.X[:, list(varying)]
-    n = len(X)
-    rng = np.random.default_rng(options.random_state)
-    order = rng.permutation(n)
-    n_test = int(round(n * options.holdout)) if n >= 10 else 0
-    test, train = order[:n_test], order[n_test:]
+    train, fitted_on = holdout_split(len(X), options.holdout, options.random_state)
     n_splines = max(4, min(options.n_splines, len(train) - 1))
     spec = terms.TermList(*[s(j, n_splines=n_splines, lam=options.lam) for j in range(len(varying))])
     gam = LinearGAM(spec)
@@ -106,8 +115,7 @@ def fit_gam(
         gam.gridsearch(X[train], y[train], progress=False)
     else:
         gam.fit(X[train], y[train])
-    fitted_on = test if n_test else train
-    r2, accuracy = _fidelity(gam.predict(X[fitted_on]), y[fitted_on], data.mode, options.target)
+    r2, accuracy = fidelity(gam.predict(X[fitted_on]), y[fitted_on], data.mode, options.target)
     curves = [_curve(gam, X, term, feature) for term, feature in enumerate(varying)]
     curves.sort(key=lambda c: -c.importance)
     return GamSurrogate(gam, varying, curves, float(gam.coef_[-1]), r2, accuracy, options.target)
@@ -121,7 +129,7 @@ def _curve(gam: LinearGAM, X: np.ndarray, term: int, feature: int) -> Curve:
     return Curve(feature, grid[:, term].copy(), effect, interval[:, 0], interval[:, 1], spread)
 
 
-def _fidelity(surrogate: np.ndarray, model: np.ndarray, mode: str, target: str) -> tuple[float, float | None]:
+def fidelity(surrogate: np.ndarray, model: np.ndarray, mode: str, target: str) -> tuple[float, float | None]:
     residual = np.sum((model - surrogate) ** 2)
     total = np.sum((model - model.mean()) ** 2)
     r2 = float(1 - residual / total) if total > 0 else float(residual == 0)
