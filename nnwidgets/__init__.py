@@ -9,6 +9,7 @@
 from .activation_analysis import ActivationAnalysis
 from .activations import Activations
 from .attributions import Attributions
+from .dashboard import Dashboard
 from .explainer import Explainer
 from .gam_explainer import GamExplainer
 from .importance import Importance
@@ -21,5 +22,5 @@ from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
 
-__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Explainer", "GamExplainer", "Importance", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
+__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Dashboard", "Explainer", "GamExplainer", "Importance", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
 __version__ = "0.1.0"

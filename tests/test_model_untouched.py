@@ -62,6 +62,10 @@ OPERATIONS = {
         lambda m: nw.Surrogates(m, X6),
         lambda w: [setattr(w, "row", 2), w.wait(), setattr(w, "max_depth", 2), w.wait(), w.refresh(), w.figure()],
     ),
+    "Dashboard": (
+        lambda m: nw.Dashboard(m, X6),
+        lambda w: [setattr(w, "row", 3), w.wait(), setattr(w, "selected_layer", "2"), setattr(w, "target_class", 1), w.wait(), w.refresh(), w.wait()],
+    ),
     "Attributions": (
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],
