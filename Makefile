@@ -35,6 +35,7 @@ test: test-js test-py
 bench: install browser
 	$(PY) bench/bench_foundation.py
 	$(PY) bench/bench_explanations.py
+	$(PY) bench/bench_dashboard.py
 
 wheel: install
 	$(PY) -m build --wheel --outdir dist

@@ -110,6 +110,7 @@ function render({ model, el: host }) {
     root.dataset.forValues = valuesKey(decodeArray(payload.for_values));
     root.dataset.selected = selected;
     root.dataset.renderCount = String(++renderCount);
+    root.dataset.drawnAt = String(performance.now());
   };
 
   list.addEventListener("keydown", (event) => {

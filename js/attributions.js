@@ -50,6 +50,7 @@ function render({ model, el: host }) {
     );
     root.dataset.forValues = valuesKey(decodeArray(payload.for_values));
     root.dataset.renderCount = String(++renderCount);
+    root.dataset.drawnAt = String(performance.now());
   };
 
   const events = "change:attributions change:error change:baseline change:output change:steps change:target_class";
