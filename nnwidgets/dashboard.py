@@ -5,12 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import ipywidgets
+import numpy as np
 import traitlets
+from matplotlib.figure import Figure
 from torch import nn
 
 from .activation_analysis import ActivationAnalysis
 from .activations import Activations
 from .attributions import Attributions
+from .core.figures import BAR_COLOUR, draw_layer_bars, new_figure
+from .core.figures_explain import NEGATIVE, POSITIVE, draw_prediction
 from .gam_explainer import GamExplainer
 from .importance import Importance
 from .input_editor import InputEditor
@@ -100,6 +104,25 @@ class Dashboard(ipywidgets.VBox):
     def views(self) -> list:
         return [v for v in (self.editor, self.explorer, self.lime, self.gam, self.activations, self.attributions,
                             self.importance, self.surrogates, self.analysis, self.distributions, self.tiles) if v is not None]
+
+    def figure(self) -> Figure:
+        """Layer bars, the prediction, integrated gradients and the surrogates' fidelity on one Figure."""
+        self.wait()
+        fig = new_figure(13, 7)
+        bars_ax, pred_ax, attr_ax, sur_ax = fig.subplots(2, 2).ravel()
+        bars = self.explorer.bars
+        draw_layer_bars(bars_ax, bars.rows, bars.metric, bars.log_scale, self.selected_layer)
+        draw_prediction(pred_ax, self.editor.prediction_values, self.editor.class_names, self.editor.mode, self.target_class)
+        ig = self.attributions.result.values[2]
+        order = np.argsort(-np.abs(ig))[:10]
+        attr_ax.barh(range(len(order)), ig[order], color=[POSITIVE if v > 0 else NEGATIVE for v in ig[order]])
+        attr_ax.set_yticks(range(len(order)), [self.editor.data.feature_names[i] for i in order], fontsize=8)
+        attr_ax.invert_yaxis()
+        attr_ax.set_title(f"integrated gradients, row {self.row}", fontsize=9)
+        kinds = list(self.surrogates.models)
+        sur_ax.bar(kinds, [self.surrogates.models[k].fidelity_r2 for k in kinds], color=BAR_COLOUR)
+        sur_ax.set_title("surrogate fidelity (R², held-out rows)", fontsize=9)
+        return fig
 
     def wait(self, timeout: float | None = 120) -> "Dashboard":
         for view in (self.lime, self.gam, self.importance, self.surrogates):

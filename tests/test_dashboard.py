@@ -31,6 +31,8 @@ def test_one_row_and_one_layer_selection_drive_every_view():
     dash.target_class = 2
     dash.wait()
     assert dash.lime.result.label == 2 and dash.attributions.result.target == 2
+    fig = dash.figure()
+    assert len(fig.axes) == 4 and len(fig.axes[0].patches) == 3 and len(fig.axes[3].patches) == 3
 
 
 def test_tabular_inputs_have_no_tiles_tab_and_bad_arguments_are_named():
