@@ -1,7 +1,7 @@
 // ActivationAnalysis view: per activation layer, inputs with the function's curve, outputs, flags.
 import "./activation_analysis.css";
 import { decodeArray } from "./lib/array.js";
-import { el } from "./lib/dom.js";
+import { el, showMessage } from "./lib/dom.js";
 import { histogram } from "./lib/histogram.js";
 import { coalesce } from "./lib/schedule.js";
 import { extent, matrixRow } from "./lib/svg.js";
@@ -20,9 +20,7 @@ function render({ model, el: host }) {
   let renderCount = 0;
 
   const draw = () => {
-    const text = model.get("message");
-    message.hidden = !text;
-    message.textContent = text;
+    showMessage(message, model.get("message"));
     const p = model.get("analysis");
     if (!p || !p.names || !p.names.length) return grid.replaceChildren();
     const row = (key, i) => matrixRow(decodeArray(p[key]), p[key].shape, i);

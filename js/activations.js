@@ -3,7 +3,7 @@ import "./activations.css";
 import { decodeActivity, count, isSelected } from "./lib/activity.js";
 import { decodeArray } from "./lib/array.js";
 import { paint } from "./lib/colormap.js";
-import { el, tooltip } from "./lib/dom.js";
+import { el, showMessage, tooltip } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
 import { coalesce } from "./lib/schedule.js";
 import { svg } from "./lib/svg.js";
@@ -80,9 +80,7 @@ function render({ model, el: host }) {
   };
 
   const draw = () => {
-    const error = model.get("error");
-    message.hidden = !error;
-    message.textContent = error;
+    showMessage(message, model.get("error"));
     const payload = model.get("activity");
     layers = decodeActivity(payload);
     if (!layers.length) return;

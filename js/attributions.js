@@ -2,7 +2,7 @@
 import "./attributions.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars, orderByMagnitude } from "./lib/diverging_bars.js";
-import { el } from "./lib/dom.js";
+import { el, showMessage } from "./lib/dom.js";
 import { coalesce } from "./lib/schedule.js";
 import { matrixRow } from "./lib/svg.js";
 import { readValues, valuesKey } from "./lib/values.js";
@@ -21,9 +21,7 @@ function render({ model, el: host }) {
   let renderCount = 0;
 
   const draw = () => {
-    const error = model.get("error");
-    message.hidden = !error;
-    message.textContent = error;
+    showMessage(message, model.get("error"));
     const payload = model.get("attributions");
     if (!payload || !payload.values) return;
     const values = decodeArray(payload.values);

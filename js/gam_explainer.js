@@ -3,7 +3,7 @@
 import "./gam_explainer.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars } from "./lib/diverging_bars.js";
-import { el } from "./lib/dom.js";
+import { el, showStatus } from "./lib/dom.js";
 import { coalesce } from "./lib/schedule.js";
 import { extent, linearScale, matrixRow, pathData, svg } from "./lib/svg.js";
 import { readValues, valuesKey } from "./lib/values.js";
@@ -85,14 +85,8 @@ function render({ model, el: host }) {
   };
 
   const draw = () => {
-    const isBusy = model.get("busy");
-    busy.hidden = !isBusy;
+    showStatus(model, root, busy, message);
     status.textContent = model.get("status");
-    root.classList.toggle("nnw-is-busy", isBusy);
-    root.dataset.busy = String(isBusy);
-    const error = model.get("error");
-    message.hidden = !error;
-    message.textContent = error;
     const payload = model.get("curves");
     if (!payload || !payload.order) return;
     curves = readCurves(payload);

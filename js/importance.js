@@ -2,7 +2,7 @@
 import "./importance.css";
 import { decodeArray } from "./lib/array.js";
 import { orderByMagnitude } from "./lib/diverging_bars.js";
-import { el } from "./lib/dom.js";
+import { el, showStatus } from "./lib/dom.js";
 import { coalesce } from "./lib/schedule.js";
 import { extent, linearScale, matrixRow, pathData, svg } from "./lib/svg.js";
 import { readValues, valuesKey } from "./lib/values.js";
@@ -86,13 +86,7 @@ function render({ model, el: host }) {
     metric.replaceChildren(...model.get("metrics").map((m) => Object.assign(el("option", "", m), { value: m })));
     metric.value = model.get("metric");
     repeats.value = String(model.get("repeats"));
-    const isBusy = model.get("busy");
-    busy.hidden = !isBusy;
-    root.classList.toggle("nnw-is-busy", isBusy);
-    root.dataset.busy = String(isBusy);
-    const error = model.get("error");
-    message.hidden = !error;
-    message.textContent = error;
+    showStatus(model, root, busy, message);
     const imp = model.get("importance");
     if (imp && imp.mean) {
       const mean = decodeArray(imp.mean);

@@ -1,7 +1,7 @@
 // InputEditor view: row chooser, one slider + number box per feature, live prediction.
 import "./input_editor.css";
 import { decodeArray } from "./lib/array.js";
-import { el } from "./lib/dom.js";
+import { el, showMessage } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
 import { coalesce } from "./lib/schedule.js";
 import { encodeValues, readValues, sliderToValue, throttle, valuesKey } from "./lib/values.js";
@@ -145,9 +145,7 @@ function render({ model, el: host }) {
       labels[i].classList.toggle("nnw-edited", Boolean(base) && base[i] !== v);
     });
     drawPrediction();
-    const error = model.get("error");
-    message.hidden = !error;
-    message.textContent = error;
+    showMessage(message, model.get("error"));
     root.dataset.row = String(row);
     root.dataset.values = valuesKey(values);
     root.dataset.renderCount = String(++renderCount);

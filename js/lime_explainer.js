@@ -2,7 +2,7 @@
 import "./lime_explainer.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars } from "./lib/diverging_bars.js";
-import { el } from "./lib/dom.js";
+import { el, showStatus } from "./lib/dom.js";
 import { coalesce } from "./lib/schedule.js";
 import { valuesKey } from "./lib/values.js";
 
@@ -29,13 +29,7 @@ function render({ model, el: host }) {
   let renderCount = 0;
 
   const draw = () => {
-    const isBusy = model.get("busy");
-    busy.hidden = !isBusy;
-    root.classList.toggle("nnw-is-busy", isBusy);
-    root.dataset.busy = String(isBusy);
-    const error = model.get("error");
-    message.hidden = !error;
-    message.textContent = error;
+    showStatus(model, root, busy, message);
     const ex = model.get("explanation");
     if (!ex || !ex.weights) return;
     const classification = model.get("mode") === "classification";

@@ -3,7 +3,7 @@
 import "./surrogates.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars, orderByMagnitude } from "./lib/diverging_bars.js";
-import { el } from "./lib/dom.js";
+import { el, showStatus } from "./lib/dom.js";
 import { coalesce } from "./lib/schedule.js";
 import { svg } from "./lib/svg.js";
 import { pathTo, treeLayout } from "./lib/tree_layout.js";
@@ -66,13 +66,7 @@ function render({ model, el: host }) {
   };
 
   const draw = () => {
-    const isBusy = model.get("busy");
-    busy.hidden = !isBusy;
-    root.classList.toggle("nnw-is-busy", isBusy);
-    root.dataset.busy = String(isBusy);
-    const error = model.get("error");
-    message.hidden = !error;
-    message.textContent = error;
+    showStatus(model, root, busy, message);
     const f = model.get("fitted");
     if (!f || !f.fidelity) return;
     const classification = model.get("mode") === "classification";

@@ -1,7 +1,7 @@
 // WeightDistributions view: per-layer weight histograms with Glorot and He initial curves.
 import "./weight_distributions.css";
 import { decodeArray } from "./lib/array.js";
-import { el } from "./lib/dom.js";
+import { el, showMessage } from "./lib/dom.js";
 import { coalesce } from "./lib/schedule.js";
 import { histogram } from "./lib/histogram.js";
 import { matrixRow } from "./lib/svg.js";
@@ -23,9 +23,7 @@ function render({ model, el: host }) {
   let renderCount = 0;
 
   const draw = () => {
-    const text = model.get("message");
-    message.hidden = !text;
-    message.textContent = text;
+    showMessage(message, model.get("message"));
     const p = model.get("distributions");
     if (!p || !p.names || !p.names.length) return grid.replaceChildren();
     const edges = decodeArray(p.edges);

@@ -27,3 +27,18 @@ export function tooltip(host) {
     },
   };
 }
+
+/** Show `text` in a message node, or hide the node when there is none. */
+export function showMessage(node, text) {
+  node.hidden = !text;
+  node.textContent = text || "";
+}
+
+/** Reflect a widget's `busy` and `error` traits: spinner, dimmed stale content, message. */
+export function showStatus(model, root, spinner, message) {
+  const busy = model.get("busy");
+  spinner.hidden = !busy;
+  root.classList.toggle("nnw-is-busy", busy);
+  root.dataset.busy = String(busy);
+  showMessage(message, model.get("error"));
+}
