@@ -85,3 +85,9 @@ def test_nan_output_is_reported():
     d, predict = prepare_tabular(Broken(), data())
     with pytest.raises(ValueError, match="NaN or inf"):
         predict(d.X[:1])
+
+
+def test_tuple_outputs_are_refused_for_explanations():
+    lstm = nn.Sequential(nn.Unflatten(1, (1, 5)), nn.LSTM(5, 2, batch_first=True))
+    with pytest.raises(ValueError, match="must return one tensor of outputs per row to be explained; it returned tuple"):
+        prepare_tabular(lstm, data())

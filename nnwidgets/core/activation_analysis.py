@@ -10,7 +10,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .activations import BOUNDED, RECTIFIERS, unit_flags
+from .activations import BOUNDED, RECTIFIERS, capture, unit_flags
 from .model_access import model_access
 
 BINS = 40
@@ -53,28 +53,12 @@ def activation_analysis(
     >>> [(u.name, u.type, int(u.pre_counts.sum())) for u in activation_analysis(net, np.random.rand(10, 2))]
     [('1', 'Tanh', 40)]
     """
-    captured: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     modules = {name: m for name, m in model.named_modules() if is_activation(m)}
-
-    def keep(name: str):
-        def hook(_module, inputs, output):
-            captured[name] = (
-                inputs[0].detach().float().reshape(len(inputs[0]), -1).cpu().numpy(),
-                output.detach().float().reshape(len(output), -1).cpu().numpy(),
-            )
-        return hook
-
-    batch = np.asarray(preprocess(X) if preprocess else X)
+    captured = capture(model, X, list(modules), preprocess)
     parameter = next(model.parameters(), None)
     dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
+    uses = []
     with model_access(model):
-        handles = [m.register_forward_hook(keep(n)) for n, m in modules.items()]
-        try:
-            model(torch.as_tensor(batch, dtype=dtype))
-        finally:
-            for handle in handles:
-                handle.remove()
-        uses = []
         for name, (pre, post) in captured.items():
             module = modules[name]
             pre_counts, pre_edges = np.histogram(pre, bins=bins)

@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .model_access import model_access
+from .tabular import forward
 
 # Output bounds of squashing activations; a unit near a bound on most rows is saturated.
 BOUNDED = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0), nn.Hardtanh: (-1.0, 1.0), nn.Softsign: (-1.0, 1.0)}
@@ -36,35 +37,47 @@ def leaf_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return leaves or [("", model)]
 
 
-def record_outputs(
-    model: nn.Module, rows: np.ndarray, preprocess: Callable[[np.ndarray], object] | None = None
-) -> dict[str, np.ndarray]:
-    """The output of every leaf layer for ``rows`` (one forward pass), flattened to rows × units.
+def _first_tensor(value: object) -> torch.Tensor | None:
+    while isinstance(value, (tuple, list)) and value:
+        value = value[0]
+    return value if isinstance(value, torch.Tensor) else None
+
+
+def capture(
+    model: nn.Module, rows: np.ndarray, names: list[str], preprocess: Callable[[np.ndarray], object] | None = None
+) -> dict[str, tuple[np.ndarray | None, np.ndarray]]:
+    """``(input, output)`` of each named module for ``rows`` in one forward pass, flattened to
+    rows × units (the first tensor where a module takes or returns several).
 
     Hooks are registered inside :func:`model_access` and removed on the way out, error or not.
-    Outputs that are not single tensors (e.g. an LSTM's tuple) use their first tensor.
     """
-    outputs: dict[str, np.ndarray] = {}
-    batch = np.asarray(preprocess(rows) if preprocess else rows)
-    parameter = next(model.parameters(), None)
-    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
+    captured: dict[str, tuple[np.ndarray | None, np.ndarray]] = {}
+    flat = lambda t: t.detach().float().reshape(t.shape[0], -1).cpu().numpy()  # noqa: E731
 
     def keep(name: str):
-        def hook(_module, _inputs, out):
-            while isinstance(out, (tuple, list)):
-                out = out[0]
-            if isinstance(out, torch.Tensor):
-                outputs[name] = out.detach().float().reshape(out.shape[0], -1).cpu().numpy()
+        def hook(_module, inputs, output):
+            first_in, out = _first_tensor(inputs), _first_tensor(output)
+            if out is not None:
+                captured[name] = (None if first_in is None else flat(first_in), flat(out))
         return hook
 
+    modules = dict(model.named_modules())
     with model_access(model):
-        handles = [m.register_forward_hook(keep(n)) for n, m in leaf_layers(model)]
+        handles = [modules[name].register_forward_hook(keep(name)) for name in names]
         try:
-            model(torch.as_tensor(batch, dtype=dtype))
+            forward(model, rows, preprocess)
         finally:
             for handle in handles:
                 handle.remove()
-    return outputs
+    return captured
+
+
+def record_outputs(
+    model: nn.Module, rows: np.ndarray, preprocess: Callable[[np.ndarray], object] | None = None
+) -> dict[str, np.ndarray]:
+    """The output of every leaf layer for ``rows`` (one forward pass), flattened to rows × units."""
+    names = [name for name, _ in leaf_layers(model)]
+    return {name: out for name, (_, out) in capture(model, rows, names, preprocess).items()}
 
 
 def unit_flags(module: nn.Module, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -62,14 +62,16 @@ def _names(given: Sequence[str] | None, count: int, what: str, default: Callable
     return names
 
 
-def forward(model: nn.Module, values: np.ndarray, preprocess: Callable[[np.ndarray], object] | None) -> torch.Tensor:
-    """The model's raw output for rows of feature values, in one batch, inside :func:`model_access`."""
+def forward(model: nn.Module, values: np.ndarray, preprocess: Callable[[np.ndarray], object] | None) -> object:
+    """The model's raw output for rows of feature values, in one batch, inside :func:`model_access`
+    (a tensor is detached; anything else a model returns is passed on as it is)."""
     parameter = next(model.parameters(), None)
     dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
     device = parameter.device if parameter is not None else torch.device("cpu")
     batch = np.asarray(preprocess(values) if preprocess is not None else values)
     with model_access(model):
-        return model(torch.as_tensor(batch, dtype=dtype, device=device)).detach()
+        out = model(torch.as_tensor(batch, dtype=dtype, device=device))
+    return out.detach() if isinstance(out, torch.Tensor) else out
 
 
 def make_predict(
@@ -138,6 +140,8 @@ def prepare_tabular(
             f"the model could not take X's rows (shape {matrix.shape}): {error}. "
             "Check the number of columns, or pass preprocess= to turn raw features into model inputs"
         ) from None
+    if not isinstance(raw, torch.Tensor):
+        raise ValueError(f"the model must return one tensor of outputs per row to be explained; it returned {type(raw).__name__}")
     outputs = 1 if raw.dim() == 1 else raw.shape[-1]
     mode = mode or ("regression" if outputs == 1 and class_names is None else "classification")
     if mode == "regression" and outputs != 1:
