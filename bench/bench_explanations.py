@@ -46,7 +46,7 @@ def raw_predict(model):
     return predict
 
 
-def bench_lime(model, rows=range(10, 19)) -> None:
+def bench_lime(model, rows=range(10, 40)) -> None:
     print("(a) LIME, 5000 samples, 569x30: the widget's path (thread, model_access, cache) vs raw lime")
     widget = nw.LimeExplainer(model, DATA.data, feature_names=DATA.feature_names, class_names=DATA.target_names,
                               preprocess=lambda v: (v - MEAN) / STD, target_class=1).wait()
