@@ -20,7 +20,8 @@ class LatestWins:
         self._lock = threading.Lock()
         self._pending: tuple | None = None
         self._generation = 0
-        self._running = False
+        self._thread: threading.Thread | None = None
+        self._wake = threading.Condition(self._lock)
         self._idle = threading.Event()
         self._idle.set()
         _runners.add(self)
@@ -30,19 +31,20 @@ class LatestWins:
             self._generation += 1
             self._pending = (self._generation, job, deliver, fail)
             self._idle.clear()
-            start = not self._running
-            self._running = True
-        self._on_busy(True)
-        if start:
-            threading.Thread(target=self._work, name="nnwidgets-worker", daemon=True).start()
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="nnwidgets-worker", daemon=True)
+                self._thread.start()
+            self._on_busy(True)  # under the lock, so a finishing job cannot clear it afterwards
+            self._wake.notify()
 
     def _work(self) -> None:
+        """One long-lived thread per runner: it sleeps between requests instead of being re-created."""
         while True:
             with self._lock:
+                while self._pending is None:
+                    self._idle.set()
+                    self._wake.wait()
                 item, self._pending = self._pending, None
-                if item is None:
-                    self._running = False
-                    break
             generation, job, deliver, fail = item
             try:
                 outcome, ok = job(), True
@@ -52,8 +54,9 @@ class LatestWins:
                 latest = generation == self._generation
             if latest:
                 (deliver if ok else fail)(outcome)
-        self._on_busy(False)
-        self._idle.set()
+            with self._lock:
+                if self._pending is None:
+                    self._on_busy(False)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no job is running or waiting; False if ``timeout`` passed first."""

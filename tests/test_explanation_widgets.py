@@ -210,3 +210,22 @@ def test_constant_feature_and_single_row_are_handled():
     assert nw.LimeExplainer(Planted(), one, **FAST).wait().error == ""
     assert "every feature of X is constant" in nw.GamExplainer(Planted(), one).wait().error
     assert nw.InputEditor(Planted(), one).prediction_values.shape == (2,)
+
+
+def test_latest_wins_runner_busy_flag_and_reuse():
+    from nnwidgets._background import LatestWins
+
+    states, results = [], []
+    runner = LatestWins(states.append)
+    gate = threading.Event()
+    runner.submit(lambda: gate.wait(5) and "first", results.append, results.append)
+    for i in range(5):
+        runner.submit(lambda i=i: f"burst {i}", results.append, results.append)
+    gate.set()
+    assert runner.wait(5)
+    assert results == ["burst 4"]  # the first finished late and was superseded; 0-3 never ran
+    assert states[0] is True and states[-1] is False
+    thread = runner._thread
+    runner.submit(lambda: "again", results.append, results.append)
+    runner.wait(5)
+    assert results[-1] == "again" and runner._thread is thread  # one long-lived worker

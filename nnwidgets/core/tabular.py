@@ -82,10 +82,12 @@ def make_predict(
     """A numpy → numpy prediction: class probabilities (n × k) or regression outputs (n,).
 
     One forward pass per call, inside :func:`model_access`. Classification outputs are treated as
-    logits (softmax; a single logit becomes two classes through a sigmoid) unless every row is
-    already a probability distribution.
+    logits (softmax; a single logit becomes two classes through a sigmoid) unless every row of the
+    first call's output is already a probability distribution (then the model ends in a softmax,
+    and that is decided once rather than re-checked on every call).
     """
     ensure_module(model)
+    outputs_probabilities: list[bool] = []
 
     def predict(values: np.ndarray) -> np.ndarray:
         out = forward(model, values, preprocess).float().cpu().numpy().astype(np.float64)
@@ -97,16 +99,23 @@ def make_predict(
             if out.shape[1] != 1:
                 raise ValueError(f"mode='regression' needs one output per row; the model gives {out.shape[1]}")
             return out[:, 0]
-        return to_probabilities(out)
+        if not outputs_probabilities:
+            outputs_probabilities.append(out.shape[1] > 1 and is_probability(out))
+        return out if outputs_probabilities[0] else to_probabilities(out)
 
     return predict
+
+
+def is_probability(out: np.ndarray) -> bool:
+    """Every row non-negative and summing to 1: the output of a softmax."""
+    return bool((out >= 0).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-5))
 
 
 def to_probabilities(out: np.ndarray) -> np.ndarray:
     if out.shape[1] == 1:
         p = 1.0 / (1.0 + np.exp(-out[:, 0]))
         return np.stack([1.0 - p, p], axis=1)
-    if (out >= 0).all() and np.allclose(out.sum(axis=1), 1.0, atol=1e-5):
+    if is_probability(out):
         return out
     shifted = out - out.max(axis=1, keepdims=True)
     e = np.exp(shifted)
