@@ -43,6 +43,7 @@ def page(browser, lab, request):
     os.makedirs(ARTIFACTS, exist_ok=True)
     page.screenshot(path=os.path.join(ARTIFACTS, f"last-{request.node.name}.png"))
     context.close()
+    lab.shutdown_kernels()
 
 
 @pytest.fixture(scope="session")
