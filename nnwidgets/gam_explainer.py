@@ -14,7 +14,7 @@ from ._widget import static_file
 from .core import encode_array, model_signature
 from .core.figures import new_figure
 from .core.figures_explain import draw_gam
-from .core.gam_surrogate import TARGETS, GamOptions, GamSurrogate, fit_gam, surrogate_target
+from .core.gam_surrogate import TARGETS, GamOptions, GamSurrogate, fit_gam, target_for_rows
 
 RUG_ROWS = 400
 
@@ -125,7 +125,7 @@ class GamExplainer(TabularWidget):
         values = self.current
         try:
             contributions = self.surrogate.contributions(values)
-            model_value = float(surrogate_target(self._one_row(values), self.predict, self.target_class, self.target)[0])
+            model_value = float(target_for_rows(self.data, self.predict, values, self.target_class, self.target)[0])
         except Exception as error:
             self._set_error(f"could not evaluate this row: {error}")
             return
@@ -136,11 +136,6 @@ class GamExplainer(TabularWidget):
             "model_prediction": model_value,
             "for_values": encode_array(values),
         })
-
-    def _one_row(self, values: np.ndarray):
-        from dataclasses import replace
-
-        return replace(self.data, X=values[None, :])
 
     def refresh(self) -> None:
         self._fit_key = None

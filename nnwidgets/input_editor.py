@@ -10,7 +10,7 @@ from matplotlib.figure import Figure
 
 from ._tabular_widget import TabularWidget
 from ._widget import static_file
-from .core import encode_array
+from .core import decode_array, encode_array
 from .core.figures import new_figure
 from .core.figures_explain import draw_prediction
 
@@ -64,8 +64,6 @@ class InputEditor(TabularWidget):
     @property
     def prediction_values(self) -> np.ndarray:
         """The prediction shown: class probabilities, or the one regression output."""
-        from .core import decode_array
-
         return decode_array(self.prediction["values"])
 
     def figure(self) -> Figure:

@@ -13,7 +13,7 @@ from ._tabular_widget import TabularWidget
 from ._widget import static_file
 from .core import encode_array, model_signature
 from .core.figures import new_figure
-from .core.gam_surrogate import TARGETS, GamOptions, fit_gam, surrogate_target
+from .core.gam_surrogate import TARGETS, GamOptions, fit_gam, target_for_rows
 from .core.surrogates import fit_linear, fit_tree
 
 KINDS = ("gam", "linear", "tree")
@@ -107,9 +107,7 @@ class Surrogates(TabularWidget):
 
     def _show_row(self) -> None:
         x = self.current[None, :]
-        from dataclasses import replace
-
-        model_value = float(surrogate_target(replace(self.data, X=x), self.predict, self.target_class, self.target)[0])
+        model_value = float(target_for_rows(self.data, self.predict, x, self.target_class, self.target)[0])
         self.set_trait("row_predictions", {
             "model": model_value,
             "gam": float(self.models["gam"].predict(x)[0]),

@@ -12,6 +12,7 @@ from torch import nn
 
 from .activations import BOUNDED, RECTIFIERS, capture, unit_flags
 from .model_access import model_access
+from .tabular import model_dtype
 
 BINS = 40
 CURVE_POINTS = 101
@@ -55,8 +56,7 @@ def activation_analysis(
     """
     modules = {name: m for name, m in model.named_modules() if is_activation(m)}
     captured = capture(model, X, list(modules), preprocess)
-    parameter = next(model.parameters(), None)
-    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
+    dtype = model_dtype(model)
     uses = []
     with model_access(model):
         for name, (pre, post) in captured.items():

@@ -12,7 +12,7 @@ from captum.attr import InputXGradient, IntegratedGradients, Saliency
 from torch import nn
 
 from .model_access import model_access
-from .tabular import Tabular
+from .tabular import Tabular, model_dtype
 
 METHODS = ("saliency", "gradient × input", "integrated gradients")
 BASELINES = ("mean", "median", "min", "zeros")
@@ -77,8 +77,7 @@ def attribute(
     reference = convert(baseline_row(data.X, baseline)[None, :])
     if inputs.shape != (1, data.n_features):
         raise ValueError(f"attributions need preprocess to keep one column per feature; it gave shape {inputs.shape}")
-    parameter = next(model.parameters(), None)
-    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
+    dtype = model_dtype(model)
     x = torch.tensor(inputs, dtype=dtype)
     x0 = torch.tensor(reference, dtype=dtype)
     regression = data.mode == "regression"

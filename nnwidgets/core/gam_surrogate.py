@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from pygam import LinearGAM, s, terms
@@ -91,6 +91,13 @@ def holdout_split(n: int, holdout: float, random_state: int) -> tuple[np.ndarray
     order = np.random.default_rng(random_state).permutation(n)
     n_test = int(round(n * holdout)) if n >= 10 else 0
     return (order[n_test:], order[:n_test]) if n_test else (order, order)
+
+
+def target_for_rows(
+    data: Tabular, predict: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, label: int, target: str
+) -> np.ndarray:
+    """:func:`surrogate_target` for other rows than ``data.X`` (e.g. the edited current values)."""
+    return surrogate_target(replace(data, X=np.atleast_2d(rows)), predict, label, target)
 
 
 def fit_gam(

@@ -62,15 +62,20 @@ def _names(given: Sequence[str] | None, count: int, what: str, default: Callable
     return names
 
 
+def model_dtype(model: nn.Module) -> torch.dtype:
+    """The floating dtype of the model's first parameter (float32 for models without one)."""
+    parameter = next(model.parameters(), None)
+    return parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
+
+
 def forward(model: nn.Module, values: np.ndarray, preprocess: Callable[[np.ndarray], object] | None) -> object:
     """The model's raw output for rows of feature values, in one batch, inside :func:`model_access`
     (a tensor is detached; anything else a model returns is passed on as it is)."""
     parameter = next(model.parameters(), None)
-    dtype = parameter.dtype if parameter is not None and parameter.is_floating_point() else torch.float32
     device = parameter.device if parameter is not None else torch.device("cpu")
     batch = np.asarray(preprocess(values) if preprocess is not None else values)
     with model_access(model):
-        out = model(torch.as_tensor(batch, dtype=dtype, device=device))
+        out = model(torch.as_tensor(batch, dtype=model_dtype(model), device=device))
     return out.detach() if isinstance(out, torch.Tensor) else out
 
 
