@@ -69,7 +69,8 @@ class Dashboard(ipywidgets.VBox):
             self.tiles: WeightTiles | None = WeightTiles(model, input_shape=input_shape)
         except ValueError:
             self.tiles = None  # the inputs are not images: no tiles tab
-        follow_row = [self.lime, self.gam, self.activations, self.attributions, self.importance, self.surrogates]
+        # Links fire in this order on the kernel thread: the quick views first (LIME only queues work).
+        follow_row = [self.activations, self.attributions, self.lime, self.surrogates, self.importance, self.gam]
         follow_layer = [self.explorer, self.activations, self.analysis, self.distributions]
 
         inside = [self.activations, self.analysis] + ([self.tiles] if self.tiles else [])
