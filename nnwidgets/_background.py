@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import threading
 import weakref
 from collections.abc import Callable
 from typing import Any
 
 _runners: "weakref.WeakSet[LatestWins]" = weakref.WeakSet()
+IDLE_EXIT_S = 30.0  # a worker with nothing to do this long ends; the next request starts another
 
 
 class LatestWins:
@@ -21,6 +23,7 @@ class LatestWins:
         self._pending: tuple | None = None
         self._generation = 0
         self._thread: threading.Thread | None = None
+        self._closed = False
         self._wake = threading.Condition(self._lock)
         self._idle = threading.Event()
         self._idle.set()
@@ -38,12 +41,15 @@ class LatestWins:
             self._wake.notify()
 
     def _work(self) -> None:
-        """One long-lived thread per runner: it sleeps between requests instead of being re-created."""
+        """A long-lived thread: it sleeps between requests instead of being re-created, and ends
+        after ``IDLE_EXIT_S`` without work or when the runner is closed."""
         while True:
             with self._lock:
                 while self._pending is None:
                     self._idle.set()
-                    self._wake.wait()
+                    if self._closed or (not self._wake.wait(IDLE_EXIT_S) and self._pending is None):
+                        self._thread = None
+                        return
                 item, self._pending = self._pending, None
             generation, job, deliver, fail = item
             try:
@@ -58,6 +64,17 @@ class LatestWins:
                 if self._pending is None:
                     self._on_busy(False)
 
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop the worker once its current job is done (threads that used torch must not be
+        alive at interpreter exit: torch's C++ runtime can abort the process then)."""
+        with self._lock:
+            self._closed = True
+            self._pending = None
+            thread = self._thread
+            self._wake.notify()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until no job is running or waiting; False if ``timeout`` passed first."""
         return self._idle.wait(timeout)
@@ -68,3 +85,9 @@ def wait_all(timeout: float | None = None) -> None:
     cell that trains the model never overlaps an explanation reading it)."""
     for runner in list(_runners):
         runner.wait(timeout)
+
+
+@atexit.register
+def _close_all() -> None:
+    for runner in list(_runners):
+        runner.close()

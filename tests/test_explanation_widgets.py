@@ -229,3 +229,5 @@ def test_latest_wins_runner_busy_flag_and_reuse():
     runner.submit(lambda: "again", results.append, results.append)
     runner.wait(5)
     assert results[-1] == "again" and runner._thread is thread  # one long-lived worker
+    runner.close()
+    assert not thread.is_alive() and runner._thread is None  # no torch-using thread left at exit
