@@ -29,7 +29,7 @@ function render({ model, el: host }) {
     const selected = model.get("selected_layer");
     grid.replaceChildren(
       ...p.names.map((name, i) => {
-        const cell = el("div", `nnw-aa${name === selected ? " nnw-selected" : ""}`);
+        const cell = el("div", `nnw-card nnw-aa${name === selected ? " nnw-selected" : ""}`);
         cell.dataset.name = name;
         const curveY = row("curve_y", i);
         const title = el("div", "nnw-curve-title");

@@ -36,7 +36,7 @@ function render({ model, el: host }) {
     const selected = model.get("selected_layer");
     grid.replaceChildren(
       ...p.names.map((name, i) => {
-        const cell = el("div", `nnw-dist${name === selected ? " nnw-selected" : ""}`);
+        const cell = el("div", `nnw-card nnw-dist${name === selected ? " nnw-selected" : ""}`);
         cell.dataset.name = name;
         const title = el("div", "nnw-curve-title");
         title.append(el("b", "", name || "(model)"), el("span", "nnw-meta", ` ${p.types[i]} · fan ${fans[2 * i]}→${fans[2 * i + 1]}`));

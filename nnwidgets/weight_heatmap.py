@@ -130,8 +130,8 @@ class WeightHeatmap(ModelWidget):
         if not self._quiet:
             self.refresh()
 
-    def _choose_parameter(self, wanted: str | None) -> None:
-        module = resolve_layer(self.model, self.layer)
+    def _choose_parameter(self, wanted: str | None, module: nn.Module | None = None) -> None:
+        module = module if module is not None else resolve_layer(self.model, self.layer)
         names = [n for n, _ in module.named_parameters()]
         if wanted is not None and wanted not in names:
             raise ValueError(f"layer {self.layer!r} has no parameter {wanted!r}; it has {names}")
@@ -150,8 +150,9 @@ class WeightHeatmap(ModelWidget):
         except ValueError as error:  # the layer left the live model since it was chosen
             self._show_message(str(error))
             return
-        if self.parameter not in self.parameters or self._parameter_list_is_stale():
-            self._choose_parameter(None)
+        names = [n for n, _ in module.named_parameters()]
+        if self.parameter not in self.parameters or names != list(self.parameters):
+            self._choose_parameter(None, module)
         if not self.parameter:
             self._show_message(self._no_weights_message(module))
             return
@@ -164,10 +165,6 @@ class WeightHeatmap(ModelWidget):
             return
         self.message = ""
         self.heatmap = heatmap_payload(self._heat, self.layer, self.parameter, str(tensor.dtype).removeprefix("torch."))
-
-    def _parameter_list_is_stale(self) -> bool:
-        module = resolve_layer(self.model, self.layer)
-        return [n for n, _ in module.named_parameters()] != list(self.parameters)
 
     def _show_message(self, text: str) -> None:
         self._heat = None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from .weight_matrix import _as_numpy
+from .weight_matrix import tensor_to_numpy
 
 BINS = 40
 BIAS_BINS = 20
@@ -62,7 +62,7 @@ def layer_distribution(name: str, module: nn.Module, bins: int = BINS) -> Distri
     weight = getattr(module, "weight", None)
     if not isinstance(weight, nn.Parameter) or weight.dim() < 2:
         return None
-    values = _as_numpy(weight, f"{name}.weight").ravel()
+    values = tensor_to_numpy(weight, f"{name}.weight").ravel()
     fan_in, fan_out = fans(tuple(weight.shape))
     stds = init_stds(fan_in, fan_out)
     reach = max(float(np.abs(values).max()), 3 * max(stds.values()))
@@ -71,7 +71,7 @@ def layer_distribution(name: str, module: nn.Module, bins: int = BINS) -> Distri
     bias = getattr(module, "bias", None)
     bias_edges = bias_counts = None
     if isinstance(bias, nn.Parameter) and bias.numel() > 0 and not bias.is_meta:
-        bias_counts, bias_edges = np.histogram(_as_numpy(bias, f"{name}.bias").ravel(), bins=BIAS_BINS)
+        bias_counts, bias_edges = np.histogram(tensor_to_numpy(bias, f"{name}.bias").ravel(), bins=BIAS_BINS)
     return Distribution(name, type(module).__name__, fan_in, fan_out, edges, counts, float(values.std()), expected,
                         bias_edges, bias_counts)
 

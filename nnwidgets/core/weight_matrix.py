@@ -35,7 +35,7 @@ def _axes(module: nn.Module, param_name: str, ndim: int) -> tuple[str, str]:
     return "output unit", "input feature"
 
 
-def _as_numpy(t: torch.Tensor, what: str) -> np.ndarray:
+def tensor_to_numpy(t: torch.Tensor, what: str) -> np.ndarray:
     if t.is_meta:
         raise ValueError(f"{what} is on the 'meta' device and has no values to show; load real weights first")
     t = t.detach()
@@ -57,7 +57,7 @@ def weight_matrix(module: nn.Module, param_name: str) -> MatrixView:
     (8, 75)
     """
     t = module.get_parameter(param_name)
-    values = _as_numpy(t, f"parameter {param_name!r}")
+    values = tensor_to_numpy(t, f"parameter {param_name!r}")
     if isinstance(module, nn.modules.conv._ConvTransposeNd) and param_name == "weight":
         values = np.swapaxes(values, 0, 1)
     if values.ndim == 0:

@@ -8,7 +8,7 @@ import numpy as np
 from torch import nn
 
 from .layer_table import resolve_layer
-from .weight_matrix import _as_numpy
+from .weight_matrix import tensor_to_numpy
 
 
 def first_weight_layer(model: nn.Module) -> str:
@@ -33,11 +33,11 @@ def weight_tiles(model: nn.Module, layer: str | None = None, input_shape: tuple[
     name = layer if layer is not None else first_weight_layer(model)
     module = resolve_layer(model, name)
     if isinstance(module, nn.Conv2d) and module.in_channels == 1:
-        weight = _as_numpy(module.weight, f"{name}.weight")
+        weight = tensor_to_numpy(module.weight, f"{name}.weight")
         return name, weight[:, 0]
     if not isinstance(module, nn.Linear):
         raise ValueError(f"layer {name!r} is a {type(module).__name__}; weight tiles need a Linear or single-channel Conv2d layer")
-    weight = _as_numpy(module.weight, f"{name}.weight")
+    weight = tensor_to_numpy(module.weight, f"{name}.weight")
     n_in = weight.shape[1]
     if input_shape is None:
         side = math.isqrt(n_in)
