@@ -1,28 +1,37 @@
 // ActivationAnalysis view: per activation layer, inputs with the function's curve, outputs, flags.
 import "./activation_analysis.css";
 import { decodeArray } from "./lib/array.js";
-import { el, showMessage } from "./lib/dom.js";
+import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
 import { histogram } from "./lib/histogram.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { extent, matrixRow } from "./lib/svg.js";
 
 const W = 280;
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-activation-analysis");
   const head = el("div", "nnw-panel-head");
+  const rows = el("span", "nnw-meta");
+  const busy = busyIndicator();
   head.append(el("span", "nnw-title", "Activation functions over the data"),
-    el("span", "nnw-meta", "grey: values going in, with the function's curve; blue: values coming out"));
+    el("span", "nnw-meta", "grey: values going in, with the function's curve; blue: values coming out"), rows, busy);
   const grid = el("div", "nnw-aa-grid");
-  const message = el("div", "nnw-message");
-  root.append(head, grid, message);
+  const note = el("div", "nnw-message");
+  const message = el("div", "nnw-message nnw-error");
+  root.append(head, grid, note, message);
   host.appendChild(root);
   let renderCount = 0;
 
   const draw = () => {
-    showMessage(message, model.get("message"));
+    showStatus(model, root, busy, message);
+    note.hidden = !model.get("message");
+    note.textContent = model.get("message");
     const p = model.get("analysis");
     if (!p || !p.names || !p.names.length) return grid.replaceChildren();
+    rows.textContent = p.histogram_rows < p.rows
+      ? `· histograms from a sample of ${p.histogram_rows.toLocaleString()} of ${p.rows.toLocaleString()} rows; flags over all rows`
+      : `· all ${p.rows.toLocaleString()} rows`;
     const row = (key, i) => matrixRow(decodeArray(p[key]), p[key].shape, i);
     const dead = decodeArray(p.dead);
     const saturated = decodeArray(p.saturated);
@@ -35,12 +44,14 @@ function render({ model, el: host }) {
         const title = el("div", "nnw-curve-title");
         title.append(el("b", "", name), el("span", "nnw-meta", ` ${p.types[i]}`));
         const flags = el("div", "nnw-meta nnw-aa-flags", `${(dead[i] * 100).toFixed(0)}% of units dead · ${(saturated[i] * 100).toFixed(0)}% saturated`);
+        const curveNote = p.curve_notes[i] ? el("div", "nnw-meta", p.curve_notes[i]) : "";
         cell.append(
           title,
           histogram(row("pre_edges", i), row("pre_counts", i), [{ cls: "nnw-act-curve", xs: row("curve_x", i), values: curveY, yDomain: extent(curveY) }], W, 90, "nnw-hist"),
           el("div", "nnw-meta", "output"),
           histogram(row("post_edges", i), row("post_counts", i), [], W, 50, "nnw-hist-post"),
           flags,
+          curveNote,
         );
         cell.addEventListener("click", () => {
           model.set("selected_layer", name);
@@ -53,11 +64,11 @@ function render({ model, el: host }) {
     root.dataset.renderCount = String(++renderCount);
   };
 
-  const events = "change:analysis change:selected_layer change:message";
+  const events = `change:analysis change:selected_layer change:message ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

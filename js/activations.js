@@ -3,8 +3,9 @@ import "./activations.css";
 import { decodeActivity, count, isSelected } from "./lib/activity.js";
 import { decodeArray } from "./lib/array.js";
 import { paint } from "./lib/colormap.js";
-import { el, showMessage, tooltip } from "./lib/dom.js";
+import { STATUS_EVENTS, busyIndicator, el, showStatus, tooltip } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { svg } from "./lib/svg.js";
 import { valuesKey } from "./lib/values.js";
@@ -59,11 +60,12 @@ function unitStrip(layer, limit, lut, tip, root) {
   return canvas;
 }
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-activations");
   const head = el("div", "nnw-panel-head");
+  const busy = busyIndicator();
   head.append(el("span", "nnw-title", "Activations for the current values"),
-    el("span", "nnw-meta", "bars above the line: positive; hatched outline: dead unit; dark edge: saturated"));
+    el("span", "nnw-meta", "bars above the line: positive; hatched outline: dead unit; dark edge: saturated"), busy);
   const list = el("div", "nnw-act-list nnw-stale");
   list.tabIndex = 0;
   list.setAttribute("aria-label", "layers; ↑/↓ change the selected layer");
@@ -80,7 +82,7 @@ function render({ model, el: host }) {
   };
 
   const draw = () => {
-    showMessage(message, model.get("error"));
+    showStatus(model, root, busy, message);
     const payload = model.get("activity");
     layers = decodeActivity(payload);
     if (!layers.length) return;
@@ -120,11 +122,11 @@ function render({ model, el: host }) {
     select(names[Math.min(names.length - 1, Math.max(0, (i < 0 ? 0 : i) + moves[event.key]))]);
   });
 
-  const events = "change:activity change:error change:selected_layer change:colormap";
+  const events = `change:activity change:selected_layer change:colormap ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

@@ -2,17 +2,19 @@
 import "./attributions.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars, orderByMagnitude } from "./lib/diverging_bars.js";
-import { el, showMessage } from "./lib/dom.js";
+import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { matrixRow } from "./lib/svg.js";
 import { readValues, valuesKey } from "./lib/values.js";
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-attributions");
   const head = el("div", "nnw-panel-head");
   const title = el("span", "nnw-title", "Attributions");
   const meta = el("span", "nnw-meta");
-  head.append(title, meta);
+  const busy = busyIndicator();
+  head.append(title, busy, meta);
   const methods = el("div", "nnw-attr-methods");
   const message = el("div", "nnw-message nnw-error");
   root.append(head, methods, message);
@@ -21,7 +23,7 @@ function render({ model, el: host }) {
   let renderCount = 0;
 
   const draw = () => {
-    showMessage(message, model.get("error"));
+    showStatus(model, root, busy, message);
     const payload = model.get("attributions");
     if (!payload || !payload.values) return;
     const values = decodeArray(payload.values);
@@ -29,8 +31,8 @@ function render({ model, el: host }) {
     const ig = matrixRow(values, shape, 2);
     const order = orderByMagnitude(ig);
     const classification = model.get("mode") === "classification";
-    const target = classification ? model.get("class_names")[model.get("target_class")] : "output";
-    title.textContent = `Attributions · ${model.get("output")} of ${target}`;
+    const target = classification ? model.get("class_names")[model.get("target_class")] : "the model";
+    title.textContent = `Attributions · ${payload.output || model.get("output")} of ${target}`;
     const baseline = model.get("baseline");
     meta.textContent = `integrated gradients from the ${Array.isArray(baseline) ? "given" : baseline} row, ${model.get("steps")} steps, convergence error ${payload.delta.toExponential(1)}`;
     const current = readValues(model);
@@ -51,11 +53,11 @@ function render({ model, el: host }) {
     root.dataset.drawnAt = String(performance.now());
   };
 
-  const events = "change:attributions change:error change:baseline change:output change:steps change:target_class";
+  const events = `change:attributions change:baseline change:output change:steps change:target_class ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

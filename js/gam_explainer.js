@@ -3,7 +3,8 @@
 import "./gam_explainer.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars } from "./lib/diverging_bars.js";
-import { el, showStatus } from "./lib/dom.js";
+import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { extent, linearScale, matrixRow, pathData, svg } from "./lib/svg.js";
 import { readValues, valuesKey } from "./lib/values.js";
@@ -59,14 +60,12 @@ function readCurves(payload) {
   }));
 }
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-gam");
   const head = el("div", "nnw-panel-head");
   const title = el("span", "nnw-title", "GAM surrogate · global explanation");
-  const busy = el("span", "nnw-busy-indicator");
-  busy.setAttribute("role", "status");
-  const status = el("span", "nnw-meta");
-  head.append(title, busy, status);
+  const busy = busyIndicator();
+  head.append(title, busy);
   const fidelity = el("div", "nnw-panel-head nnw-fidelity");
   const enlarged = el("div", "nnw-enlarged");
   const grid = el("div", "nnw-multiples nnw-stale");
@@ -86,15 +85,18 @@ function render({ model, el: host }) {
 
   const draw = () => {
     showStatus(model, root, busy, message);
-    status.textContent = model.get("status");
     const payload = model.get("curves");
     if (!payload || !payload.order) return;
     curves = readCurves(payload);
     const classification = model.get("mode") === "classification";
     const target = classification ? `${payload.target} of ${model.get("class_names")[model.get("target_class")]}` : "the model's output";
     title.textContent = `GAM surrogate of ${target}`;
-    const parts = [`fidelity on held-out rows: R² ${payload.fidelity_r2.toFixed(3)}`];
+    const scored = payload.held_out
+      ? `fidelity on ${payload.scored_rows.toLocaleString()} held-out rows`
+      : `fidelity on the ${payload.scored_rows.toLocaleString()} fitted rows (too few to hold any out)`;
+    const parts = [`${scored}: R² ${payload.fidelity_r2.toFixed(3)}`];
     if (payload.fidelity_accuracy !== null) parts.push(`agreement ${(payload.fidelity_accuracy * 100).toFixed(1)}%`);
+    if (payload.held_out) parts.push(`fitted on ${payload.fitted_rows.toLocaleString()} rows`);
     if (payload.constant_features.length) parts.push(`constant, left out: ${payload.constant_features.join(", ")}`);
     fidelity.replaceChildren(el("span", "nnw-meta", parts.join(" · ")));
     fidelity.firstChild.title = "how closely the additive surrogate reproduces the model on rows it was not fitted to";
@@ -135,11 +137,11 @@ function render({ model, el: host }) {
     root.dataset.renderCount = String(++renderCount);
   };
 
-  const events = "change:curves change:row_terms change:busy change:status change:error change:selected_feature change:values change:target_class";
+  const events = `change:curves change:row_terms change:selected_feature change:values change:target_class ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

@@ -2,7 +2,8 @@
 import "./importance.css";
 import { decodeArray } from "./lib/array.js";
 import { orderByMagnitude } from "./lib/diverging_bars.js";
-import { el, showStatus } from "./lib/dom.js";
+import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { extent, linearScale, matrixRow, pathData, svg } from "./lib/svg.js";
 import { readValues, valuesKey } from "./lib/values.js";
@@ -47,10 +48,10 @@ function icePlot(grid, current, background, value) {
   return plot;
 }
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-importance");
   const head = el("div", "nnw-controls");
-  const busy = el("span", "nnw-busy-indicator");
+  const busy = busyIndicator();
   const metric = el("select", "nnw-metric");
   metric.setAttribute("aria-label", "metric");
   const repeats = Object.assign(el("input", "nnw-repeats"), { type: "number", min: 1, step: 1 });
@@ -91,7 +92,7 @@ function render({ model, el: host }) {
     if (imp && imp.mean) {
       const mean = decodeArray(imp.mean);
       perm.replaceChildren(permutationBars(names, mean, decodeArray(imp.std)));
-      baseline.textContent = `${imp.metric} ${imp.labels ? "against the labels" : "against the model's own predictions"}: ${imp.baseline.toPrecision(4)} unshuffled`;
+      baseline.textContent = `${imp.metric} ${imp.labels ? "against the labels" : "against the model's own predictions"}: ${imp.baseline.toPrecision(4)} unshuffled · ${imp.rows.toLocaleString()} rows × ${imp.repeats} repeats`;
       root.dataset.importance = Array.from(mean, (m) => m.toPrecision(6)).join(",");
     }
     const s = model.get("ice");
@@ -116,11 +117,11 @@ function render({ model, el: host }) {
     root.dataset.renderCount = String(++renderCount);
   };
 
-  const events = "change:importance change:ice change:busy change:error change:metric change:metrics change:repeats";
+  const events = `change:importance change:ice change:metric change:metrics change:repeats ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

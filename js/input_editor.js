@@ -1,8 +1,9 @@
 // InputEditor view: row chooser, one slider + number box per feature, live prediction.
 import "./input_editor.css";
 import { decodeArray } from "./lib/array.js";
-import { el, showMessage } from "./lib/dom.js";
+import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { encodeValues, readValues, sliderToValue, throttle, valuesKey } from "./lib/values.js";
 
@@ -15,7 +16,7 @@ function button(label, title) {
   return b;
 }
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-editor");
   const features = model.get("features");
   const names = features.names;
@@ -75,6 +76,7 @@ function render({ model, el: host }) {
 
   // Prediction
   const prediction = el("div", "nnw-prediction");
+  const busy = busyIndicator();
   const message = el("div", "nnw-message nnw-error");
   const body = el("div", "nnw-editor-body");
   body.append(list, prediction);
@@ -105,7 +107,10 @@ function render({ model, el: host }) {
   let renderCount = 0;
   const drawPrediction = () => {
     const pred = model.get("prediction");
-    prediction.replaceChildren(el("div", "nnw-section-title", "Prediction"));
+    const heading = el("div", "nnw-section-title", "Prediction ");
+    heading.appendChild(busy);
+    heading.title = model.get("output_kind") || "";
+    prediction.replaceChildren(heading);
     if (!pred || !pred.values) return;
     const out = decodeArray(pred.values);
     if (model.get("mode") === "regression") {
@@ -145,18 +150,18 @@ function render({ model, el: host }) {
       labels[i].classList.toggle("nnw-edited", Boolean(base) && base[i] !== v);
     });
     drawPrediction();
-    showMessage(message, model.get("error"));
+    showStatus(model, root, busy, message);
     root.dataset.row = String(row);
     root.dataset.values = valuesKey(values);
     root.dataset.renderCount = String(++renderCount);
     root.dataset.drawnAt = String(performance.now());
   };
 
-  const events = "change:values change:row change:prediction change:error change:target_class change:original_values";
+  const events = `change:values change:row change:prediction change:target_class change:original_values ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

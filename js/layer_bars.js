@@ -1,6 +1,7 @@
 // LayerBars view: one bar per layer; click or ←/→ selects; hover shows exact values.
 import "./layer_bars.css";
 import { el, tooltip } from "./lib/dom.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { formatCount, formatShort } from "./lib/format.js";
 import { METRICS, decodeTable, displayName, metricValues } from "./lib/layer_table.js";
@@ -49,7 +50,7 @@ function controls(model) {
   return { node: bar, sync };
 }
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-bars");
   const ui = controls(model);
   const list = el("div", "nnw-bars-list");
@@ -140,7 +141,7 @@ function render({ model, el: host }) {
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

@@ -2,7 +2,8 @@
 import "./lime_explainer.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars } from "./lib/diverging_bars.js";
-import { el, showStatus } from "./lib/dom.js";
+import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { valuesKey } from "./lib/values.js";
 
@@ -13,12 +14,10 @@ function meta(label, value, title) {
   return span;
 }
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-lime");
   const head = el("div", "nnw-panel-head");
-  const busy = el("span", "nnw-busy-indicator");
-  busy.setAttribute("role", "status");
-  busy.setAttribute("aria-label", "computing");
+  const busy = busyIndicator();
   const title = el("span", "nnw-title", "LIME · local explanation");
   head.append(title, busy);
   const info = el("div", "nnw-panel-head");
@@ -51,11 +50,11 @@ function render({ model, el: host }) {
     root.dataset.drawnAt = String(performance.now());
   };
 
-  const events = "change:explanation change:busy change:error";
+  const events = `change:explanation ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

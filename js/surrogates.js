@@ -3,7 +3,8 @@
 import "./surrogates.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars, orderByMagnitude } from "./lib/diverging_bars.js";
-import { el, showStatus } from "./lib/dom.js";
+import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { svg } from "./lib/svg.js";
 import { pathTo, treeLayout } from "./lib/tree_layout.js";
@@ -46,13 +47,14 @@ function drawTree(t, names, leaf) {
   return plot;
 }
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-surrogates");
   const head = el("div", "nnw-panel-head");
   const title = el("span", "nnw-title", "Global surrogates");
-  const busy = el("span", "nnw-busy-indicator");
+  const busy = busyIndicator();
   const compare = el("span", "nnw-meta");
-  head.append(title, busy, compare);
+  const split = el("span", "nnw-meta");
+  head.append(title, busy, compare, split);
   const row = el("div", "nnw-surrogates-row nnw-stale");
   const message = el("div", "nnw-message nnw-error");
   root.append(head, row, message);
@@ -73,6 +75,7 @@ function render({ model, el: host }) {
     title.textContent = classification
       ? `Global surrogates of the ${f.target} of ${model.get("class_names")[model.get("target_class")]}`
       : "Global surrogates of the model's output";
+    split.textContent = f.split;
     const chosen = model.get("chosen");
     const preds = model.get("row_predictions") || {};
     const panel = (kind, body) => {
@@ -81,7 +84,7 @@ function render({ model, el: host }) {
       const h = el("div", "nnw-surrogate-head");
       const fid = f.fidelity[kind];
       const r2 = el("span", "nnw-r2", `R² ${fid.r2.toFixed(3)}`);
-      r2.title = "fidelity: R² against the model on held-out rows";
+      r2.title = `fidelity: R² against the model; ${f.split}`;
       h.append(el("span", "nnw-title", LABELS[kind]), r2);
       if (fid.accuracy !== null) h.appendChild(el("span", "nnw-meta", `agree ${(fid.accuracy * 100).toFixed(1)}%`));
       h.addEventListener("click", () => choose(kind));
@@ -108,11 +111,11 @@ function render({ model, el: host }) {
     root.dataset.renderCount = String(++renderCount);
   };
 
-  const events = "change:fitted change:row_predictions change:busy change:error change:chosen change:target_class";
+  const events = `change:fitted change:row_predictions change:chosen change:target_class ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

@@ -1,31 +1,45 @@
-// WeightDistributions view: per-layer weight histograms with Glorot and He initial curves.
+// WeightDistributions view: per-layer weight histograms with PyTorch's default, Glorot and He
+// initial distributions drawn over them.
 import "./weight_distributions.css";
 import { decodeArray } from "./lib/array.js";
-import { el, showMessage } from "./lib/dom.js";
-import { coalesce } from "./lib/schedule.js";
+import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
 import { histogram } from "./lib/histogram.js";
+import { announce } from "./lib/lifecycle.js";
+import { coalesce } from "./lib/schedule.js";
 import { matrixRow } from "./lib/svg.js";
 
-const INITS = ["Glorot", "He"];
+const DASHES = ["", "5 2", "1.5 1.5"];
+const MARKS = ["——", "– –", "···"];
 const W = 250;
 const H = 110;
 const BIAS_H = 30;
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-distributions");
   const head = el("div", "nnw-panel-head");
-  head.append(el("span", "nnw-title", "Weight distributions"), el("span", "nnw-meta", "vs initialisation:"),
-    el("span", "nnw-meta nnw-legend-Glorot", "– – Glorot normal"), el("span", "nnw-meta nnw-legend-He", "··· He normal"));
+  const legend = el("span", "nnw-legend");
+  const busy = busyIndicator();
+  head.append(el("span", "nnw-title", "Weight distributions"), el("span", "nnw-meta", "vs initialisation:"), legend, busy);
   const grid = el("div", "nnw-dist-grid");
-  const message = el("div", "nnw-message");
-  root.append(head, grid, message);
+  const note = el("div", "nnw-message");
+  const message = el("div", "nnw-message nnw-error");
+  root.append(head, grid, note, message);
   host.appendChild(root);
   let renderCount = 0;
 
   const draw = () => {
-    showMessage(message, model.get("message"));
+    showStatus(model, root, busy, message);
+    note.hidden = !model.get("message");
+    note.textContent = model.get("message");
     const p = model.get("distributions");
     if (!p || !p.names || !p.names.length) return grid.replaceChildren();
+    const INITS = Object.keys(p.expected);
+    const colour = (k) => (p.colours || {})[k] || "currentColor";
+    legend.replaceChildren(...INITS.map((k, j) => {
+      const item = el("span", "nnw-meta", `${MARKS[j % MARKS.length]} ${k}`);
+      item.style.color = colour(k);
+      return item;
+    }));
     const edges = decodeArray(p.edges);
     const counts = decodeArray(p.counts);
     const fans = decodeArray(p.fans);
@@ -41,9 +55,18 @@ function render({ model, el: host }) {
         const title = el("div", "nnw-curve-title");
         title.append(el("b", "", name || "(model)"), el("span", "nnw-meta", ` ${p.types[i]} · fan ${fans[2 * i]}→${fans[2 * i + 1]}`));
         const s = matrixRow(stds, p.stds.shape, i);
-        const stats = el("div", "nnw-meta", `std ${s[0].toPrecision(3)} · Glorot ${s[1].toPrecision(3)} · He ${s[2].toPrecision(3)}`);
-        const curves = INITS.map((k) => ({ cls: `nnw-init-${k}`, values: matrixRow(expected[k], p.expected[k].shape, i) }));
-        cell.append(title, histogram(matrixRow(edges, p.edges.shape, i), matrixRow(counts, p.counts.shape, i), curves, W, H, "nnw-hist"), stats);
+        const parts = [`std ${s[0].toPrecision(3)}`];
+        INITS.forEach((k, j) => { if (Number.isFinite(s[j + 1])) parts.push(`${k} ${s[j + 1].toPrecision(3)}`); });
+        const stats = el("div", "nnw-meta", parts.join(" · "));
+        const curves = INITS.map((k, j) => ({ cls: "nnw-init", values: matrixRow(expected[k], p.expected[k].shape, i), j, k }))
+          .filter((c) => Number.isFinite(c.values[0]));
+        const picture = histogram(matrixRow(edges, p.edges.shape, i), matrixRow(counts, p.counts.shape, i), curves, W, H, "nnw-hist");
+        picture.querySelectorAll("path.nnw-init").forEach((path, n) => {
+          path.style.stroke = colour(curves[n].k);
+          path.style.strokeDasharray = DASHES[curves[n].j % DASHES.length];
+          path.dataset.init = curves[n].k;
+        });
+        cell.append(title, picture, stats);
         const be = matrixRow(biasEdges, p.bias_edges.shape, i);
         if (Number.isFinite(be[0])) {
           cell.append(el("div", "nnw-meta", "bias"), histogram(be, matrixRow(biasCounts, p.bias_counts.shape, i), [], W, BIAS_H, "nnw-hist-bias"));
@@ -59,11 +82,11 @@ function render({ model, el: host }) {
     root.dataset.stds = Array.from(stds, (v) => v.toPrecision(6)).join(",");
   };
 
-  const events = "change:distributions change:selected_layer change:message";
+  const events = `change:distributions change:selected_layer change:message ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

@@ -3,6 +3,7 @@ import "./weight_heatmap.css";
 import { decodeArray } from "./lib/array.js";
 import { lutIndex, paint, symmetricLimit } from "./lib/colormap.js";
 import { el, tooltip } from "./lib/dom.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { formatCount, formatExact } from "./lib/format.js";
 import { cellAt, cellSpan, dragRegion, fitLayout } from "./lib/heatmap_geometry.js";
@@ -55,7 +56,7 @@ function drawColorbar(canvas, lut, heat, limit) {
   ctx.putImageData(image, 0, 0);
 }
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-heatmap");
   const head = el("div", "nnw-controls");
   const title = el("span", "nnw-title");
@@ -213,11 +214,11 @@ function render({ model, el: host }) {
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => {
+  return announce(model, signal, () => {
     model.off(events, redraw);
     window.removeEventListener("mousemove", onMove);
     window.removeEventListener("mouseup", onUp);
-  };
+  });
 }
 
 export default { render };

@@ -4,10 +4,11 @@ import { decodeArray } from "./lib/array.js";
 import { paint } from "./lib/colormap.js";
 import { el } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
+import { announce } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { stepIndex } from "./lib/scales.js";
 
-function render({ model, el: host }) {
+function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-tiles");
   const head = el("div", "nnw-controls");
   const title = el("span", "nnw-title");
@@ -70,7 +71,7 @@ function render({ model, el: host }) {
   const redraw = coalesce(draw);
   model.on(events, redraw);
   draw();
-  return () => model.off(events, redraw);
+  return announce(model, signal, () => model.off(events, redraw));
 }
 
 export default { render };

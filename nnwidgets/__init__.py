@@ -1,14 +1,16 @@
 """Jupyter widgets that make a live PyTorch model explain itself.
 
->>> import torch, nnwidgets as nw
+>>> import torch, numpy as np, nnwidgets as nw
 >>> net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
->>> nw.ModelExplorer(net).selected_layer
+>>> s = nw.Inspector(net, np.random.default_rng(0).normal(size=(20, 4)))
+>>> nw.ModelExplorer(s).selected_layer
 '0'
 """
 
 from .activation_analysis import ActivationAnalysis
 from .activations import Activations
 from .attributions import Attributions
+from .core import Inspector
 from .dashboard import Dashboard
 from .explainer import Explainer
 from .gam_explainer import GamExplainer
@@ -22,5 +24,7 @@ from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
 
-__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Dashboard", "Explainer", "GamExplainer", "Importance", "InputEditor", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "WeightDistributions", "WeightHeatmap", "WeightTiles"]
+__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Dashboard", "Explainer", "GamExplainer", "Importance",
+           "InputEditor", "Inspector", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "WeightDistributions",
+           "WeightHeatmap", "WeightTiles"]
 __version__ = "0.1.0"

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import traitlets
 from matplotlib.figure import Figure
-from torch import nn
 
-from ._widget import ModelWidget, static_file
+from ._view import View, static_file
 from .core import encode_array
-from .core.activation_analysis import ActivationUse, activation_analysis
+from .core.activation_analysis import ActivationUse
 from .core.figures import new_figure
-from .core.tabular import prepare_tabular
+from .core.tasks import DataResult, OverData
 
 
-def analysis_payload(uses: list[ActivationUse]) -> dict:
+def analysis_payload(uses: list[ActivationUse], total_rows: int) -> dict:
     if not uses:
         return {"names": []}
     stack = lambda attr: encode_array(np.stack([getattr(u, attr) for u in uses]).astype(np.float64))  # noqa: E731
@@ -27,14 +25,18 @@ def analysis_payload(uses: list[ActivationUse]) -> dict:
         **{k: stack(k) for k in ("pre_edges", "pre_counts", "post_edges", "post_counts", "curve_x", "curve_y")},
         "dead": encode_array(np.array([u.dead_fraction for u in uses])),
         "saturated": encode_array(np.array([u.saturated_fraction for u in uses])),
+        "curve_notes": [u.curve_note for u in uses],
+        "histogram_rows": uses[0].rows,
+        "rows": total_rows,
     }
 
 
-class ActivationAnalysis(ModelWidget):
+class ActivationAnalysis(View):
     """For every activation layer (ReLU, GELU, Tanh, Sigmoid, ...): the distribution of the values
     going in over ``X`` with the function's curve drawn over the same range, the distribution
-    coming out, and the share of units that are dead (never active) or saturated.
-    ``selected_layer`` links to LayerBars.
+    coming out, and the share of units that are dead (never active) or saturated (at one of the
+    function's own bounds). It shares the inspector's one pass over the data with
+    :class:`Activations`. ``selected_layer`` is the inspector's (linked to LayerBars).
 
     Example::
 
@@ -52,36 +54,38 @@ class ActivationAnalysis(ModelWidget):
     analysis = traitlets.Dict(read_only=True).tag(sync=True)
     message = traitlets.Unicode("", read_only=True).tag(sync=True)
 
-    def __init__(
-        self,
-        model: nn.Module,
-        X: object,
-        *,
-        feature_names: Sequence[str] | None = None,
-        preprocess: Callable[[np.ndarray], object] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        self.data, _ = prepare_tabular(model, X, feature_names=feature_names, preprocess=preprocess)
-        self._preprocess = preprocess
-        self.uses: list[ActivationUse] = []
-        super().__init__(model, **kwargs)
-        self.refresh()
+    needs_data: ClassVar[bool] = True
+    mirrors: ClassVar[tuple[str, ...]] = ("selected_layer",)
 
-    def refresh(self) -> None:
-        try:
-            self.uses = activation_analysis(self.model, self.data.X, self._preprocess)
-        except Exception as error:
-            self.set_trait("message", f"analysis failed: {error}")
-            return
-        self.set_trait("message", "" if self.uses else "this model has no activation layers (nn.ReLU, nn.Tanh, ...); "
-                                                        "functional calls like torch.relu inside forward() cannot be seen")
-        self.set_trait("analysis", analysis_payload(self.uses))
+    def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
+        self._uses: list[ActivationUse] = []
+        super().__init__(source, X, **kwargs)
+
+    def update(self, changes: set[str]) -> None:
+        if "model" in changes:
+            self.request("analysis", OverData(), self._show)
+
+    def _show(self, result: DataResult) -> None:
+        self._uses = result.pass_.analysis
+        self.set_trait("message", "" if self._uses else "this model has no activation layers (nn.ReLU, nn.Tanh, ...); "
+                                                          "functional calls like torch.relu inside forward() cannot be seen")
+        self.set_trait("analysis", analysis_payload(self._uses, self.inspector.data.n_rows))
+
+    def describe_failure(self, name: str) -> str:
+        return "analysis failed"
+
+    @property
+    def uses(self) -> list[ActivationUse]:
+        """One :class:`~nnwidgets.core.activation_analysis.ActivationUse` per activation layer (waits for the pass)."""
+        self.wait()
+        return list(self._uses)
 
     def figure(self) -> Figure:
         """Pre-activation histograms with the activation curve, one panel per layer."""
-        fig = new_figure(4 * max(len(self.uses), 1), 2.8)
-        for i, u in enumerate(self.uses):
-            ax = fig.add_subplot(1, len(self.uses), i + 1)
+        uses = self.uses
+        fig = new_figure(4 * max(len(uses), 1), 2.8)
+        for i, u in enumerate(uses):
+            ax = fig.add_subplot(1, len(uses), i + 1)
             centres = (u.pre_edges[:-1] + u.pre_edges[1:]) / 2
             ax.bar(centres, u.pre_counts, width=np.diff(u.pre_edges), color="#bbbbbb")
             curve = ax.twinx()

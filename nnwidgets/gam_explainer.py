@@ -8,13 +8,13 @@ import numpy as np
 import traitlets
 from matplotlib.figure import Figure
 
-from ._background import LatestWins
-from ._tabular_widget import TabularWidget
-from ._widget import static_file
-from .core import encode_array, model_signature
+from ._tabular import TabularView
+from ._view import static_file
+from .core import encode_array
 from .core.figures import new_figure
 from .core.figures_explain import draw_gam
-from .core.gam_surrogate import TARGETS, GamOptions, GamSurrogate, fit_gam, target_for_rows
+from .core.gam_surrogate import TARGETS, GamOptions, GamSurrogate
+from .core.tasks import GamFit, GamRow, GamTerms
 
 RUG_ROWS = 400
 
@@ -35,18 +35,22 @@ def surrogate_payload(sur: GamSurrogate, X: np.ndarray, names: tuple[str, ...]) 
         "intercept": sur.intercept,
         "fidelity_r2": sur.fidelity_r2,
         "fidelity_accuracy": sur.fidelity_accuracy,
+        "fitted_rows": sur.fitted_rows,
+        "scored_rows": sur.scored_rows,
+        "held_out": sur.split.held_out,
+        "split": sur.split.describe(),
         "target": sur.target,
         "constant_features": [names[i] for i in range(len(names)) if i not in set(sur.features)],
     }
 
 
-class GamExplainer(TabularWidget):
+class GamExplainer(TabularView):
     """A GAM (pyGAM ``LinearGAM``) fitted to the model's outputs over ``X`` — the chosen class's
-    probability or logit, or the regression output — as a global surrogate. Shows each feature's
+    probability or log-odds, or the regression output — as a global surrogate. Shows each feature's
     partial dependence with its 95 % interval (small multiples, most important first; click one to
     enlarge), a rug of the data, the current row on every curve and its per-feature contributions.
-    The surrogate's fidelity on held-out rows is always shown. Fits run off the main thread and
-    are redone when the model, the class or the options change.
+    The surrogate's fidelity on held-out rows is always shown. One fit per model version, class and
+    options, shared with :class:`Surrogates` on the same inspector; fits run in the background.
 
     Example::
 
@@ -55,7 +59,7 @@ class GamExplainer(TabularWidget):
         data = load_diabetes()
         net = torch.nn.Sequential(torch.nn.Linear(10, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1))
         gam = nw.GamExplainer(net, data.data, feature_names=data.feature_names)
-        gam.wait().surrogate.fidelity_r2
+        gam.surrogate.fidelity_r2     # waits for the fit
     """
 
     _esm = static_file("gam_explainer.js")
@@ -68,13 +72,11 @@ class GamExplainer(TabularWidget):
     selected_feature = traitlets.Int(-1, help="feature index drawn large; -1: none").tag(sync=True)
     curves = traitlets.Dict(read_only=True).tag(sync=True)
     row_terms = traitlets.Dict(read_only=True).tag(sync=True)
-    status = traitlets.Unicode("", read_only=True).tag(sync=True)
 
-    def __init__(self, model: Any, X: Any, **kwargs: Any) -> None:
-        self.surrogate: GamSurrogate | None = None
-        self._fit_key: tuple | None = None
-        self._runner = LatestWins(self._set_busy)
-        super().__init__(model, X, **kwargs)
+    def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
+        self._surrogate: GamSurrogate | None = None
+        self._fitted: GamFit | None = None
+        super().__init__(source, X, **kwargs)
 
     @traitlets.validate("n_splines")
     def _check_splines(self, proposal: dict) -> int:
@@ -91,68 +93,59 @@ class GamExplainer(TabularWidget):
     @traitlets.observe("n_splines", "lam", "gridsearch", "target")
     def _on_options(self, _: dict) -> None:
         if self._ready:
-            self.update()
+            self._update_safely({"options"})
 
     @property
     def options(self) -> GamOptions:
         return GamOptions(n_splines=self.n_splines, lam=self.lam, gridsearch=self.gridsearch, target=self.target)
 
-    def update(self) -> None:
-        key = (self.target_class, self.options, model_signature(self.model))
-        if key == self._fit_key and self.surrogate is not None:
-            self._show_row()
-            return
-        self._fit_key = key
-        label, options = self.target_class, self.options
-        rows, cols = self.data.X.shape
-        self.set_trait("status", f"fitting a GAM to {rows} rows × {cols} features" + (" (grid search)" if options.gridsearch else ""))
+    @property
+    def fit_task(self) -> GamFit:
+        label = self.inspector.target_class if self.mode == "classification" else 0
+        return GamFit(label, self.options)
 
-        def deliver(surrogate: GamSurrogate) -> None:
-            self.surrogate = surrogate
-            self.set_trait("status", "")
-            self._set_error("")
-            self.set_trait("curves", surrogate_payload(surrogate, self.data.X, self.data.feature_names))
-            self._show_row()
+    def update(self, changes: set[str]) -> None:
+        if changes & {"target_class", "options", "model"} or self._fitted != self.fit_task:
+            self.request("fit", self.fit_task, self._show_fit)
+        elif "values" in changes:
+            self._request_terms()
 
-        def fail(error: Exception) -> None:
-            self._fit_key = None
-            self.set_trait("status", "")
-            self._set_error(f"GAM fit failed: {error}")
+    def _show_fit(self, surrogate: GamSurrogate) -> None:
+        self._surrogate = surrogate
+        self.set_trait("curves", surrogate_payload(surrogate, self.data.X, self.data.feature_names))
+        self._fitted = self.fit_task
+        self._request_terms()
 
-        self._runner.submit(lambda: fit_gam(self.data, self.predict, label, options), deliver, fail)
+    def _request_terms(self) -> None:
+        fit = self._fitted
+        if fit is None or fit != self.fit_task:
+            return  # the fit for the current class and options is on its way; terms follow it
+        self.request_current("terms", lambda values: GamTerms(values, fit.label, fit.options), self._show_terms)
 
-    def _show_row(self) -> None:
-        values = self.current
-        try:
-            contributions = self.surrogate.contributions(values)
-            model_value = float(target_for_rows(self.data, self.predict, values, self.target_class, self.target)[0])
-        except Exception as error:
-            self._set_error(f"could not evaluate this row: {error}")
-            return
-        self._set_error("")
+    def _show_terms(self, terms: GamRow, values: np.ndarray) -> None:
         self.set_trait("row_terms", {
-            "contributions": encode_array(contributions),
-            "surrogate_prediction": float(self.surrogate.intercept + contributions.sum()),
-            "model_prediction": model_value,
+            "contributions": encode_array(terms.contributions),
+            "surrogate_prediction": terms.surrogate_prediction,
+            "model_prediction": terms.model_prediction,
             "for_values": encode_array(values),
         })
 
-    def refresh(self) -> None:
-        self._fit_key = None
-        self.update()
+    def describe_failure(self, name: str) -> str:
+        return "GAM fit failed" if name == "fit" else "could not evaluate this row"
 
-    def wait(self, timeout: float | None = 120) -> "GamExplainer":
-        """Block until the fit for the current options is done (for scripts and tests)."""
-        self._runner.wait(timeout)
-        return self
+    @property
+    def surrogate(self) -> GamSurrogate | None:
+        """The fitted GAM for the current class and options (waits for it)."""
+        self.wait()
+        return self._surrogate
 
     def figure(self) -> Figure:
         """The partial-dependence small multiples as a matplotlib Figure."""
-        self.wait()
-        n = len(self.surrogate.curves) if self.surrogate else 1
+        surrogate = self.surrogate
+        n = len(surrogate.curves) if surrogate else 1
         cols = min(4, n)
         rows = -(-n // cols)
         fig = new_figure(3 * cols, 2.3 * rows)
-        if self.surrogate is not None:
-            draw_gam(fig, self.surrogate, self.data, self.current)
+        if surrogate is not None:
+            draw_gam(fig, surrogate, self.data, self.current)
         return fig

@@ -8,18 +8,19 @@ import numpy as np
 import traitlets
 from matplotlib.figure import Figure
 
-from ._tabular_widget import TabularWidget
-from ._widget import static_file
+from ._tabular import TabularView
+from ._view import static_file
 from .core import decode_array, encode_array
 from .core.figures import new_figure
 from .core.figures_explain import draw_prediction
+from .core.tasks import RowPass, RowResult
 
 
-class InputEditor(TabularWidget):
+class InputEditor(TabularView):
     """Row chooser (slider, ← →, "random"), one slider and number box per feature, a reset to the
-    original row, and the model's prediction for the current values (class probabilities as
-    bars, or the regression output). ``row`` and ``values`` are the selection other explanation
-    widgets follow.
+    original row, and the model's prediction for the current values (class probabilities as bars,
+    or the regression output). Its ``row``, ``values`` and ``target_class`` are its inspector's, so
+    every other view of the inspector follows the editor.
 
     Example::
 
@@ -27,9 +28,10 @@ class InputEditor(TabularWidget):
         from sklearn.datasets import load_iris
         iris = load_iris()
         net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
-        editor = nw.InputEditor(net, iris.data, feature_names=iris.feature_names, class_names=iris.target_names)
-        editor.row = 17
-        editor.values = [6.0, 3.0, 4.5, 1.5]     # what-if
+        s = nw.Inspector(net, iris.data, feature_names=iris.feature_names, class_names=iris.target_names)
+        editor = nw.InputEditor(s)
+        s.row = 17
+        editor.values = [6.0, 3.0, 4.5, 1.5]     # what-if (the same as s.values = ...)
         editor.prediction_values                 # the three class probabilities
     """
 
@@ -39,31 +41,32 @@ class InputEditor(TabularWidget):
     prediction = traitlets.Dict(read_only=True).tag(sync=True)
     original_values = traitlets.Dict(read_only=True, help="the chosen row as in X").tag(sync=True)
 
-    def __init__(self, model: Any, X: Any, **kwargs: Any) -> None:
-        super().__init__(model, X, **kwargs)
-        self.on_msg(self._on_message)
-
-    def _on_message(self, _widget: Any, content: dict, _buffers: list) -> None:
+    def on_message(self, content: dict) -> None:
         if content.get("event") == "reset":
             self.reset()
 
     def reset(self) -> None:
         """Put the current row's original values back."""
-        self.values = self.data.X[self.row].tolist()
+        self.inspector.values = self.data.X[self.inspector.row]
 
-    def update(self) -> None:
-        self.set_trait("original_values", encode_array(self.data.X[self.row]))
-        try:
-            out = np.atleast_1d(self.predict(self.current[None, :])[0])
-        except Exception as error:
-            self._set_error(f"prediction failed: {error}")
-            return
-        self._set_error("")
-        self.set_trait("prediction", {"values": encode_array(out), "for_values": encode_array(self.current)})
+    def update(self, changes: set[str]) -> None:
+        if "row" in changes or "model" in changes:
+            self.set_trait("original_values", encode_array(self.data.X[self.inspector.row]))
+        if changes & {"values", "model"}:
+            values = self.current
+
+            def show(result: RowResult) -> None:
+                self.set_trait("prediction", {"values": encode_array(result.prediction), "for_values": encode_array(values)})
+
+            self.request("prediction", RowPass(tuple(values.tolist())), show)
+
+    def describe_failure(self, name: str) -> str:
+        return "prediction failed"
 
     @property
     def prediction_values(self) -> np.ndarray:
         """The prediction shown: class probabilities, or the one regression output."""
+        self.wait()
         return decode_array(self.prediction["values"])
 
     def figure(self) -> Figure:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import traitlets
 from matplotlib.figure import Figure
-from torch import nn
 
-from ._widget import ModelWidget, static_file
-from .core import auto_depth, encode_array, layer_table, max_depth, model_access, resolve_layer
+from ._view import View, static_file
+from .core import auto_depth, encode_array, layer_table, max_depth
 from .core.figures import draw_layer_bars, new_figure
 from .core.layer_table import Layer
 
@@ -31,14 +30,18 @@ def table_payload(rows: list[Layer]) -> dict:
         "out_size": sizes("out_size"),
         "params": encode_array(np.array([r.params for r in rows], dtype=float)),
         "has_weights": encode_array(np.array([r.has_weights for r in rows], dtype=bool)),
+        "shared": encode_array(np.array([r.shared for r in rows], dtype=float)),
+        "lazy": encode_array(np.array([r.lazy for r in rows], dtype=bool)),
     }
 
 
-class LayerBars(ModelWidget):
-    """One bar per layer of ``model``; ``selected_layer`` holds the qualified name of the chosen one.
+class LayerBars(View):
+    """One bar per layer of the model; ``selected_layer`` (the inspector's) holds the qualified name
+    of the chosen one, so every other view of the inspector follows a click here.
 
     Bars show ``metric`` (``"parameters"`` or ``"output units"``), optionally on a log scale.
-    Nested modules deeper than ``depth`` are folded into one bar (default: as deep as fits ~40 bars).
+    Nested modules deeper than ``depth`` are folded into one bar (default: as deep as fits ~40 bars),
+    which counts every parameter inside it once (tied weights are counted where they first appear).
     Layers without weights (activations, dropout, ...) are drawn hatched and grey.
 
     Example::
@@ -60,26 +63,33 @@ class LayerBars(ModelWidget):
     max_depth = traitlets.Int(0, read_only=True).tag(sync=True)
     selected_layer = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, model: nn.Module, **kwargs: Any) -> None:
-        self._rows: list[Layer] = []
-        super().__init__(model, **kwargs)
-        self.set_trait("max_depth", max_depth(self.model))
-        if "depth" not in kwargs:
-            self.depth = auto_depth(self.model) or self.max_depth
-        self.refresh()
+    mirrors: ClassVar[tuple[str, ...]] = ("selected_layer",)
 
-    def refresh(self) -> None:
-        with model_access(self.model) as model:
-            self.set_trait("max_depth", max_depth(model))
-            folding = self.depth if 0 < self.depth < self.max_depth else None
-            self._rows = layer_table(model, folding)
+    def __init__(self, source: Any, **kwargs: Any) -> None:
+        self._rows: list[Layer] = []
+        self._depth_given = "depth" in kwargs
+        super().__init__(source, **kwargs)
+
+    def update(self, changes: set[str]) -> None:
+        if changes & {"model", "depth"}:
+            self._fold()
+
+    def _fold(self) -> None:
+        model = self.inspector.model
+        self.set_trait("max_depth", max_depth(model))
+        if not self._depth_given and self.depth == 0 and (auto_depth(model) or self.max_depth):
+            self.depth = auto_depth(model) or self.max_depth
+            return  # the depth observer folds
+        folding = self.depth if 0 < self.depth < self.max_depth else None
+        self._rows = layer_table(model, folding)
         names = [r.name for r in self._rows]
         with self.hold_sync():
             self.table = table_payload(self._rows)
-            if self.selected_layer not in names:
-                inside = [n for n in names if self.selected_layer.startswith(n + ".")]
+            selected = self.inspector.selected_layer
+            if selected not in names:
+                inside = [n for n in names if selected.startswith(n + ".")]
                 weighted = [r.name for r in self._rows if r.has_weights]
-                self.selected_layer = (inside or weighted or names or [""])[0]
+                self.inspector.selected_layer = (inside or weighted or names or [""])[0]
 
     @property
     def rows(self) -> list[Layer]:
@@ -94,13 +104,8 @@ class LayerBars(ModelWidget):
 
     @traitlets.observe("depth")
     def _refold(self, _: dict) -> None:
-        if self._rows:
-            self.refresh()
-
-    @traitlets.validate("selected_layer")
-    def _check_layer(self, proposal: dict) -> str:
-        resolve_layer(self.model, proposal["value"])
-        return proposal["value"]
+        if self._ready:
+            self._update_safely({"depth"})
 
     def figure(self) -> Figure:
         """The same bars as a matplotlib Figure."""

@@ -1,26 +1,25 @@
-"""ModelExplorer: LayerBars and WeightHeatmap side by side, linked by one layer selection."""
+"""ModelExplorer: LayerBars and WeightHeatmap side by side, linked by the inspector's layer selection."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import ipywidgets
-import traitlets
 from matplotlib.figure import Figure
-from torch import nn
 
-from ._widget import reject_unknown_kwargs
-from .core import ensure_module
+from ._layout import Layout, row, widget
+from ._view import inspector_for
 from .core.figures import draw_heatmap, draw_layer_bars, new_figure
 from .layer_bars import LayerBars
 from .weight_heatmap import WeightHeatmap
 
+BAR_OPTIONS = ("metric", "log_scale", "depth", "auto_refresh")
 
-class ModelExplorer(ipywidgets.HBox):
+
+class ModelExplorer(Layout):
     """Per-layer bars and the selected layer's weight heatmap; picking a bar redraws the heatmap.
 
-    ``selected_layer`` is the one selection both views follow. The views refresh by themselves after
-    a notebook cell changed the model (e.g. training steps); :meth:`refresh` does it on demand.
+    ``selected_layer`` is the inspector's one layer selection, which both views follow. The views
+    refresh by themselves after a notebook cell changed the model (e.g. training steps).
 
     Example::
 
@@ -31,30 +30,21 @@ class ModelExplorer(ipywidgets.HBox):
         explorer.selected_layer = "2"     # or select from Python
     """
 
-    selected_layer = traitlets.Unicode("")
-
-    def __init__(self, model: nn.Module, *, layer: str | None = None, **bar_options: Any) -> None:
-        ensure_module(model)
-        self.bars = LayerBars(model, **bar_options)
+    def __init__(self, source: Any, *, layer: str | None = None, **options: Any) -> None:
+        inspector = inspector_for("ModelExplorer", source, None, options)
+        bar_options = {k: options.pop(k) for k in BAR_OPTIONS if k in options}
+        if options:
+            raise TypeError(f"ModelExplorer() got unexpected keyword argument(s) {', '.join(map(repr, sorted(options)))}; "
+                            f"accepted: layer, {', '.join(BAR_OPTIONS)}")
         if layer is not None:
-            self.bars.selected_layer = layer
-        self.heatmap = WeightHeatmap(model, layer=self.bars.selected_layer)
-        super().__init__(children=[self.bars, self.heatmap])
-        self.add_class("nnw-explorer")
-        self.selected_layer = self.bars.selected_layer
-        self._links = [
-            traitlets.link((self, "selected_layer"), (self.bars, "selected_layer")),
-            traitlets.link((self.bars, "selected_layer"), (self.heatmap, "layer")),
-        ]
+            inspector.selected_layer = layer
+        self.bars = LayerBars(inspector, **bar_options)
+        self.heatmap = WeightHeatmap(inspector)
+        super().__init__(inspector, [self.bars, self.heatmap], row(widget(0), widget(1)), "nnw-explorer")
 
     @property
-    def model(self) -> nn.Module:
-        return self.bars.model
-
-    def refresh(self) -> None:
-        """Redraw both views from the model as it is now."""
-        self.bars.refresh()
-        self.heatmap.refresh()
+    def model(self):
+        return self.inspector.model
 
     def figure(self) -> Figure:
         """Bars and heatmap side by side as one matplotlib Figure."""
@@ -65,5 +55,6 @@ class ModelExplorer(ipywidgets.HBox):
             heat_ax.text(0.5, 0.5, self.heatmap.message, ha="center", va="center", wrap=True)
             heat_ax.set_axis_off()
         else:
-            draw_heatmap(heat_ax, self.heatmap._heat, f"{self.selected_layer}.{self.heatmap.parameter}")
+            draw_heatmap(heat_ax, self.heatmap._heat, f"{self.heatmap.layer}.{self.heatmap.parameter}")
         return fig
+

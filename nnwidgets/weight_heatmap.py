@@ -10,18 +10,8 @@ import traitlets
 from matplotlib.figure import Figure
 from torch import nn
 
-from ._widget import ModelWidget, static_file
-from .core import (
-    DEFAULT_MAX_CELLS,
-    Heatmap,
-    diverging_lut,
-    encode_array,
-    heatmap,
-    layer_table,
-    main_weight_name,
-    model_access,
-    resolve_layer,
-)
+from ._view import View, static_file
+from .core import DEFAULT_MAX_CELLS, Heatmap, diverging_lut, encode_array, heatmap, main_weight_name, resolve_layer
 from .core.figures import draw_heatmap, new_figure
 
 
@@ -47,10 +37,11 @@ def heatmap_payload(heat: Heatmap, layer: str, parameter: str, dtype: str) -> di
     }
 
 
-class WeightHeatmap(ModelWidget):
+class WeightHeatmap(View):
     """Heatmap of one parameter of one layer: hover for exact values, drag a box to zoom, double-click
     to reset. Large matrices are pooled to at most ``max_cells`` cells, each keeping its block's
-    signed extreme; zoomed far enough in, cells are the exact weights.
+    signed extreme; zoomed far enough in, cells are the exact weights. Without ``layer=`` it shows
+    the inspector's ``selected_layer`` and follows it.
 
     Example::
 
@@ -74,21 +65,32 @@ class WeightHeatmap(ModelWidget):
     colormap = traitlets.Dict().tag(sync=True)
     message = traitlets.Unicode("").tag(sync=True)
 
-    def __init__(self, model: nn.Module, layer: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, source: Any, layer: str | None = None, **kwargs: Any) -> None:
         self._quiet = True
         self._heat: Heatmap | None = None
-        super().__init__(model, **kwargs)
+        self.follows_selection = layer is None
+        parameter, region = kwargs.pop("parameter", None), kwargs.pop("region", None)
+        super().__init__(source, **kwargs)
         self.colormap = encode_array(diverging_lut())
-        if layer is None:
-            rows = layer_table(self.model)
-            layer = next((r.name for r in rows if r.has_weights), "")
-        self.layer = layer
+        self.layer = self.inspector.selected_layer if layer is None else layer
         self._quiet = False
-        self._choose_parameter(kwargs.get("parameter"))
-        if "region" in kwargs:
+        self._choose_parameter(parameter)
+        if region is not None:
             with self._batch():
-                self.region = kwargs["region"]
-        self.refresh()
+                self.region = region
+        self._redraw_now()
+
+    @property
+    def model(self) -> nn.Module:
+        return self.inspector.model
+
+    def update(self, changes: set[str]) -> None:
+        if self._quiet:
+            return
+        if "selected_layer" in changes and self.follows_selection and self.layer != self.inspector.selected_layer:
+            self.layer = self.inspector.selected_layer  # the layer observer redraws
+        elif "model" in changes:
+            self._redraw_now()
 
     @contextlib.contextmanager
     def _batch(self):
@@ -120,15 +122,15 @@ class WeightHeatmap(ModelWidget):
     def _on_layer(self, _: dict) -> None:
         if not self._quiet:
             self._choose_parameter(None)
-            self.refresh()
+            self._redraw_now()
 
     @traitlets.observe("parameter", "region", "max_cells")
-    def _on_view(self, change: dict) -> None:
+    def _on_view_options(self, change: dict) -> None:
         if change["name"] == "parameter" and not self._quiet:
             with self._batch():
                 self.region = []
         if not self._quiet:
-            self.refresh()
+            self._redraw_now()
 
     def _choose_parameter(self, wanted: str | None, module: nn.Module | None = None) -> None:
         module = module if module is not None else resolve_layer(self.model, self.layer)
@@ -140,7 +142,7 @@ class WeightHeatmap(ModelWidget):
             self.parameter = wanted or main_weight_name(module) or ""
             self.region = []
 
-    def refresh(self) -> None:
+    def _redraw_now(self) -> None:
         with self.hold_sync():
             self._redraw()
 
@@ -157,9 +159,8 @@ class WeightHeatmap(ModelWidget):
             self._show_message(self._no_weights_message(module))
             return
         try:
-            with model_access(self.model):
-                tensor = module.get_parameter(self.parameter)
-                self._heat = heatmap(module, self.parameter, self.region or None, self.max_cells)
+            tensor = module.get_parameter(self.parameter)
+            self._heat = heatmap(module, self.parameter, self.region or None, self.max_cells)
         except (ValueError, RuntimeError) as error:
             self._show_message(str(error))
             return

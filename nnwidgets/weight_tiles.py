@@ -8,15 +8,13 @@ import numpy as np
 import traitlets
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from torch import nn
-
-from ._widget import ModelWidget, static_file
-from .core import diverging_lut, encode_array, model_access
+from ._view import View, static_file
+from .core import diverging_lut, encode_array
 from .core.figures import new_figure
 from .core.weight_tiles import weight_tiles
 
 
-class WeightTiles(ModelWidget):
+class WeightTiles(View):
     """A grid of tiles, one per hidden unit of the first layer (or ``layer``): the unit's incoming
     weights laid out as the input image (``input_shape=(h, w)``, inferred for square inputs),
     red positive, blue negative, each tile on its own symmetric scale. Click a tile (or use the
@@ -39,14 +37,18 @@ class WeightTiles(ModelWidget):
     tiles = traitlets.Dict(read_only=True).tag(sync=True)
     colormap = traitlets.Dict(read_only=True).tag(sync=True)
 
-    def __init__(self, model: nn.Module, layer: str | None = None, input_shape: tuple[int, int] | None = None, **kwargs: Any) -> None:
+    def __init__(self, source: Any, layer: str | None = None, input_shape: tuple[int, int] | None = None, **kwargs: Any) -> None:
         self._input_shape = input_shape
-        super().__init__(model, **kwargs)
-        with model_access(self.model):
-            name, _ = weight_tiles(self.model, layer, input_shape)  # raises a clear error up front
+        self._tiles = None
+        super().__init__(source, **kwargs)
+        name, _ = weight_tiles(self.inspector.model, layer, input_shape)  # raises a clear error up front
         self.layer = name
         self.set_trait("colormap", encode_array(diverging_lut()))
-        self.refresh()
+        self._draw()
+
+    def update(self, changes: set[str]) -> None:
+        if "model" in changes and self._tiles is not None:
+            self._draw()
 
     @traitlets.validate("selected_unit")
     def _check_unit(self, proposal: dict) -> int:
@@ -57,12 +59,11 @@ class WeightTiles(ModelWidget):
 
     @traitlets.observe("layer")
     def _on_layer(self, _: dict) -> None:
-        if self.tiles:
-            self.refresh()
+        if self._tiles is not None:
+            self._draw()
 
-    def refresh(self) -> None:
-        with model_access(self.model):
-            _, tiles = weight_tiles(self.model, self.layer, self._input_shape)
+    def _draw(self) -> None:
+        _, tiles = weight_tiles(self.inspector.model, self.layer, self._input_shape)
         self._tiles = tiles
         flat = tiles.reshape(len(tiles), -1)
         self.set_trait("tiles", {"values": encode_array(tiles.astype(np.float32)), "limits": encode_array(np.abs(flat).max(axis=1))})

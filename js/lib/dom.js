@@ -34,11 +34,43 @@ export function showMessage(node, text) {
   node.textContent = text || "";
 }
 
-/** Reflect a widget's `busy` and `error` traits: spinner, dimmed stale content, message. */
-export function showStatus(model, root, spinner, message) {
+/** A status indicator: spinner, what runs ("fitting a GAM to 20,000 rows"), and how far. */
+export function busyIndicator() {
+  const node = el("span", "nnw-status");
+  node.setAttribute("role", "status");
+  node.setAttribute("aria-live", "polite");
+  const spinner = el("span", "nnw-busy-indicator");
+  const text = el("span", "nnw-status-text");
+  const bar = el("progress", "nnw-progress");
+  bar.max = 1;
+  node.append(spinner, text, bar);
+  return node;
+}
+
+/** The status line's words: the running work and, when known, its share done. */
+export function statusText(status, progress) {
+  if (!status) return "";
+  return progress >= 0 && progress < 1 ? `${status}… ${Math.round(progress * 100)} %` : `${status}…`;
+}
+
+/** Reflect a widget's `busy`, `status`, `progress` and `error` traits: the status indicator (made
+ * by busyIndicator), dimmed stale content, the error message. */
+export function showStatus(model, root, indicator, message) {
   const busy = model.get("busy");
+  const status = model.get("status") || "";
+  const progress = model.get("progress") ?? -1;
+  const [spinner, text, bar] = indicator.children;
+  indicator.hidden = !busy && !status;
   spinner.hidden = !busy;
+  text.textContent = busy ? statusText(status, progress) : status;
+  bar.hidden = !busy || !(progress >= 0 && progress < 1);
+  if (!bar.hidden) bar.value = progress;
+  indicator.title = text.textContent;
   root.classList.toggle("nnw-is-busy", busy);
   root.dataset.busy = String(busy);
+  root.dataset.status = status;
   showMessage(message, model.get("error"));
 }
+
+/** The trait changes every view redraws its status on. */
+export const STATUS_EVENTS = "change:busy change:status change:progress change:error";

@@ -1,34 +1,33 @@
-"""Every layer's output for given inputs (forward hooks, always removed), and units that never
-activate ("dead") or sit at their bounds ("saturated") over a data set."""
+"""What each layer outputs: for one row, and over the data — units that never activate ("dead")
+and units that sit at one of their function's bounds ("saturated")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
 
-from .model_access import model_access
-from .tabular import forward
-
-# Output bounds of squashing activations; a unit near a bound on most rows is saturated.
-BOUNDED = {nn.Sigmoid: (0.0, 1.0), nn.Tanh: (-1.0, 1.0), nn.Hardtanh: (-1.0, 1.0), nn.Softsign: (-1.0, 1.0)}
-RECTIFIERS = (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.SELU, nn.CELU, nn.ELU, nn.GELU, nn.SiLU, nn.Mish, nn.LeakyReLU)
+RECTIFIERS = (nn.ReLU, nn.ReLU6, nn.Hardswish, nn.SELU, nn.CELU, nn.ELU, nn.GELU, nn.SiLU, nn.Mish, nn.LeakyReLU, nn.PReLU, nn.RReLU)
 SATURATION_MARGIN = 0.02
 SATURATED_SHARE = 0.95
 
 
-@dataclass(frozen=True)
-class LayerActivity:
-    """One layer's output: ``values`` (rows × units, flattened per row) and per-unit flags."""
+def bounds(module: nn.Module) -> tuple[float, float] | None:
+    """The output range of a squashing activation, read from the module itself (``Hardtanh`` and
+    ``ReLU6`` carry their own ``min_val``/``max_val``); None for unbounded layers.
 
-    name: str
-    type: str
-    values: np.ndarray
-    dead: np.ndarray
-    saturated: np.ndarray
+    >>> bounds(nn.ReLU6()), bounds(nn.Hardtanh(-2.0, 3.0)), bounds(nn.Tanh()), bounds(nn.ReLU())
+    ((0.0, 6.0), (-2.0, 3.0), (-1.0, 1.0), None)
+    """
+    if isinstance(module, nn.Hardtanh):  # ReLU6 is a Hardtanh(0, 6)
+        return float(module.min_val), float(module.max_val)
+    if isinstance(module, (nn.Sigmoid, nn.Hardsigmoid)):
+        return 0.0, 1.0
+    if isinstance(module, (nn.Tanh, nn.Softsign)):
+        return -1.0, 1.0
+    return None
 
 
 def leaf_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -37,91 +36,67 @@ def leaf_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
     return leaves or [("", model)]
 
 
-def _first_tensor(value: object) -> torch.Tensor | None:
-    while isinstance(value, (tuple, list)) and value:
-        value = value[0]
-    return value if isinstance(value, torch.Tensor) else None
+def flatten_rows(t: torch.Tensor) -> np.ndarray:
+    """A layer's output as rows × units (float32 on the CPU)."""
+    return t.detach().float().reshape(t.shape[0], -1).cpu().numpy()
 
 
-def capture(
-    model: nn.Module, rows: np.ndarray, names: list[str], preprocess: Callable[[np.ndarray], object] | None = None
-) -> dict[str, tuple[np.ndarray | None, np.ndarray]]:
-    """``(input, output)`` of each named module for ``rows`` in one forward pass, flattened to
-    rows × units (the first tensor where a module takes or returns several).
+class UnitFlags:
+    """Dead and saturated units of one layer, accumulated over chunks of rows."""
 
-    Hooks are registered inside :func:`model_access` and removed on the way out, error or not.
-    """
-    captured: dict[str, tuple[np.ndarray | None, np.ndarray]] = {}
-    flat = lambda t: t.detach().float().reshape(t.shape[0], -1).cpu().numpy()  # noqa: E731
+    def __init__(self, module: nn.Module) -> None:
+        self.rectifier = isinstance(module, RECTIFIERS)
+        self.bounds = bounds(module)
+        self.rows = 0
+        self.ever_positive: np.ndarray | None = None
+        self.near_bound: np.ndarray | None = None
 
-    def keep(name: str):
-        def hook(_module, inputs, output):
-            first_in, out = _first_tensor(inputs), _first_tensor(output)
-            if out is not None:
-                captured[name] = (None if first_in is None else flat(first_in), flat(out))
-        return hook
-
-    modules = dict(model.named_modules())
-    with model_access(model):
-        handles = [modules[name].register_forward_hook(keep(name)) for name in names]
-        try:
-            forward(model, rows, preprocess)
-        finally:
-            for handle in handles:
-                handle.remove()
-    return captured
-
-
-def record_outputs(
-    model: nn.Module, rows: np.ndarray, preprocess: Callable[[np.ndarray], object] | None = None
-) -> dict[str, np.ndarray]:
-    """The output of every leaf layer for ``rows`` (one forward pass), flattened to rows × units."""
-    names = [name for name, _ in leaf_layers(model)]
-    return {name: out for name, (_, out) in capture(model, rows, names, preprocess).items()}
-
-
-def unit_flags(module: nn.Module, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``dead``: a rectifier's unit that is never positive on any row; ``saturated``: a squashing
-    unit within 2 % of a bound on at least 95 % of rows. Other layers get no flags."""
-    units = values.shape[1]
-    dead = np.zeros(units, bool)
-    saturated = np.zeros(units, bool)
-    if isinstance(module, RECTIFIERS):
-        dead = (values <= 0).all(axis=0)
-    for kind, (lo, hi) in BOUNDED.items():
-        if isinstance(module, kind):
+    def add(self, values: np.ndarray) -> None:
+        if self.ever_positive is None:
+            self.ever_positive = np.zeros(values.shape[1], bool)
+            self.near_bound = np.zeros(values.shape[1], np.int64)
+        if values.shape[1] != len(self.ever_positive):  # a layer whose width varies with the input
+            return
+        self.rows += len(values)
+        if self.rectifier:
+            self.ever_positive |= (values > 0).any(axis=0)
+        if self.bounds is not None:
+            lo, hi = self.bounds
             margin = SATURATION_MARGIN * (hi - lo)
-            near = (values <= lo + margin) | (values >= hi - margin)
-            saturated = near.mean(axis=0) >= SATURATED_SHARE
-    return dead, saturated
+            self.near_bound += ((values <= lo + margin) | (values >= hi - margin)).sum(axis=0)
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(dead, saturated)``: a rectifier unit never positive on any row; a bounded unit within 2 %
+        of a bound on at least 95 % of rows."""
+        units = 0 if self.ever_positive is None else len(self.ever_positive)
+        dead = ~self.ever_positive if self.rectifier and units else np.zeros(units, bool)
+        saturated = (self.near_bound / max(self.rows, 1) >= SATURATED_SHARE) if self.bounds is not None and units else np.zeros(units, bool)
+        return dead, saturated
 
 
-def dataset_flags(
-    model: nn.Module, X: np.ndarray, preprocess: Callable[[np.ndarray], object] | None = None
-) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``(dead, saturated)`` per leaf layer, from one forward pass over ``X``."""
-    modules = dict(leaf_layers(model))
-    return {name: unit_flags(modules[name], values) for name, values in record_outputs(model, X, preprocess).items()}
+@dataclass(frozen=True)
+class LayerActivity:
+    """One layer's output for the current row (``values``, flattened) and its units' flags over the data."""
+
+    name: str
+    type: str
+    values: np.ndarray
+    dead: np.ndarray
+    saturated: np.ndarray
 
 
 def layer_activity(
-    model: nn.Module,
-    row_values: np.ndarray,
-    flags: dict[str, tuple[np.ndarray, np.ndarray]],
-    preprocess: Callable[[np.ndarray], object] | None = None,
+    model: nn.Module, outputs: dict[str, np.ndarray], flags: dict[str, tuple[np.ndarray, np.ndarray]] | None
 ) -> list[LayerActivity]:
-    """Each leaf layer's output for one row, with the unit ``flags`` from :func:`dataset_flags`.
-
-    >>> import torch, numpy as np
-    >>> net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())
-    >>> flags = dataset_flags(net, np.ones((4, 2)))
-    >>> [(a.name, a.values.shape) for a in layer_activity(net, np.ones(2), flags)]
-    [('0', (1, 3)), ('1', (1, 3))]
-    """
-    current = record_outputs(model, np.asarray(row_values, dtype=np.float64)[None, :], preprocess)
-    modules = dict(leaf_layers(model))
+    """Each leaf layer's output for one row (``outputs[name]``: 1 × units) with the unit ``flags``
+    over the data (none yet: no unit flagged), in the model's order."""
     activity = []
-    for name, values in current.items():
-        dead, saturated = flags.get(name, (np.zeros(values.shape[1], bool),) * 2)
-        activity.append(LayerActivity(name, type(modules[name]).__name__, values, dead, saturated))
+    for name, module in leaf_layers(model):
+        if name not in outputs:
+            continue
+        values = outputs[name][0]
+        dead, saturated = (flags or {}).get(name, (np.zeros(len(values), bool), np.zeros(len(values), bool)))
+        if len(dead) != len(values):
+            dead = saturated = np.zeros(len(values), bool)
+        activity.append(LayerActivity(name, type(module).__name__, values, dead, saturated))
     return activity

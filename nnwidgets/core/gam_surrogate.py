@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from pygam import LinearGAM, s, terms
 
-from .tabular import Tabular
+from .model_output import log_odds
 
 TARGETS = ("probability", "logit")
 GRID_POINTS = 100
+MIN_HOLDOUT_ROWS = 10
 
 
 @dataclass(frozen=True)
 class GamOptions:
-    """pyGAM's knobs; ``target`` is what is fitted for classification (the model's chosen class)."""
+    """pyGAM's knobs; ``target`` is what is fitted for classification (the chosen class's probability
+    or its log-odds); ``holdout`` the share of rows kept out of the fit to measure fidelity."""
 
     n_splines: int = 20
     lam: float = 0.6
@@ -24,6 +25,45 @@ class GamOptions:
     target: str = "probability"
     holdout: float = 0.2
     random_state: int = 0
+
+
+@dataclass(frozen=True)
+class Split:
+    """Rows the surrogates are fitted on and rows their fidelity is scored on. With fewer than 10
+    rows none can be spared: fidelity is then measured on the fitted rows (``held_out`` False)."""
+
+    train: np.ndarray
+    test: np.ndarray
+    held_out: bool
+
+    def describe(self) -> str:
+        if self.held_out:
+            return f"fitted on {len(self.train):,} rows; fidelity on {len(self.test):,} held-out rows"
+        return f"fitted on all {len(self.train):,} rows; fidelity on the same rows (too few rows to hold any out)"
+
+
+def holdout_split(n: int, holdout: float, random_state: int) -> Split:
+    """A seeded split of ``n`` rows, ``holdout`` of them for scoring (at least one of each side).
+
+    >>> holdout_split(100, 0.2, 0).test.size, holdout_split(5, 0.2, 0).held_out
+    (20, False)
+    """
+    order = np.random.default_rng(random_state).permutation(n)
+    if n < MIN_HOLDOUT_ROWS:
+        return Split(order, order, False)
+    n_test = min(n - 1, max(1, int(round(n * holdout))))
+    return Split(order[n_test:], order[:n_test], True)
+
+
+def surrogate_target(outputs: np.ndarray, mode: str, label: int, target: str) -> np.ndarray:
+    """What a surrogate imitates, from the model's predictions (class probabilities rows × classes,
+    or regression values): the chosen class's probability or log-odds, or the regression output."""
+    if mode == "regression":
+        return np.asarray(outputs, dtype=np.float64).reshape(len(outputs))
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
+    p = outputs[:, label]
+    return log_odds(p) if target == "logit" else p
 
 
 @dataclass(frozen=True)
@@ -49,6 +89,15 @@ class GamSurrogate:
     fidelity_r2: float
     fidelity_accuracy: float | None
     target: str
+    split: Split
+
+    @property
+    def fitted_rows(self) -> int:
+        return len(self.split.train)
+
+    @property
+    def scored_rows(self) -> int:
+        return len(self.split.test)
 
     def contributions(self, row_values: np.ndarray) -> np.ndarray:
         """Each feature's term for one row (0 for features left out as constant)."""
@@ -62,22 +111,6 @@ class GamSurrogate:
         return self.gam.predict(np.asarray(rows, dtype=np.float64)[:, list(self.features)])
 
 
-def surrogate_target(
-    data: Tabular, predict: Callable[[np.ndarray], np.ndarray], label: int, target: str
-) -> np.ndarray:
-    """What the GAM imitates: the chosen class's probability or logit, or the regression output."""
-    out = predict(data.X)
-    if data.mode == "regression":
-        return out
-    if target not in TARGETS:
-        raise ValueError(f"target must be one of {TARGETS}, got {target!r}")
-    p = out[:, label]
-    if target == "logit":
-        p = np.clip(p, 1e-6, 1 - 1e-6)
-        return np.log(p / (1 - p))
-    return p
-
-
 def varying_features(X: np.ndarray) -> tuple[int, ...]:
     """Indices of the features that are not constant; a ``ValueError`` if none is left."""
     varying = tuple(int(i) for i in np.flatnonzero(np.ptp(X, axis=0) > 0))
@@ -86,46 +119,26 @@ def varying_features(X: np.ndarray) -> tuple[int, ...]:
     return varying
 
 
-def holdout_split(n: int, holdout: float, random_state: int) -> tuple[np.ndarray, np.ndarray]:
-    """``(train, test)`` row indices; with fewer than 10 rows all are used for both."""
-    order = np.random.default_rng(random_state).permutation(n)
-    n_test = int(round(n * holdout)) if n >= 10 else 0
-    return (order[n_test:], order[:n_test]) if n_test else (order, order)
-
-
-def target_for_rows(
-    data: Tabular, predict: Callable[[np.ndarray], np.ndarray], rows: np.ndarray, label: int, target: str
-) -> np.ndarray:
-    """:func:`surrogate_target` for other rows than ``data.X`` (e.g. the edited current values)."""
-    return surrogate_target(replace(data, X=np.atleast_2d(rows)), predict, label, target)
-
-
-def fit_gam(
-    data: Tabular,
-    predict: Callable[[np.ndarray], np.ndarray],
-    label: int = 0,
-    options: GamOptions = GamOptions(),
-) -> GamSurrogate:
-    """Fit one spline term per non-constant feature to the model's outputs on ``data.X``.
+def fit_gam(X: np.ndarray, y: np.ndarray, mode: str, options: GamOptions = GamOptions()) -> GamSurrogate:
+    """Fit one spline term per non-constant feature of ``X`` to the target ``y`` (the model's outputs).
 
     Fidelity is measured on held-out rows (``options.holdout``): R² of the surrogate against the
-    model and, for classification, how often both sides of 0.5 (or of logit 0) agree.
+    model and, for classification, how often both sides of 0.5 (or of log-odds 0) agree.
     """
-    y = surrogate_target(data, predict, label, options.target)
-    varying = varying_features(data.X)
-    X = data.X[:, list(varying)]
-    train, fitted_on = holdout_split(len(X), options.holdout, options.random_state)
-    n_splines = max(4, min(options.n_splines, len(train) - 1))
+    varying = varying_features(X)
+    Xv = X[:, list(varying)]
+    split = holdout_split(len(X), options.holdout, options.random_state)
+    n_splines = max(4, min(options.n_splines, len(split.train) - 1))
     spec = terms.TermList(*[s(j, n_splines=n_splines, lam=options.lam) for j in range(len(varying))])
     gam = LinearGAM(spec)
     if options.gridsearch:
-        gam.gridsearch(X[train], y[train], progress=False)
+        gam.gridsearch(Xv[split.train], y[split.train], progress=False)
     else:
-        gam.fit(X[train], y[train])
-    r2, accuracy = fidelity(gam.predict(X[fitted_on]), y[fitted_on], data.mode, options.target)
-    curves = [_curve(gam, X, term, feature) for term, feature in enumerate(varying)]
+        gam.fit(Xv[split.train], y[split.train])
+    r2, accuracy = fidelity(gam.predict(Xv[split.test]), y[split.test], mode, options.target)
+    curves = [_curve(gam, Xv, term, feature) for term, feature in enumerate(varying)]
     curves.sort(key=lambda c: -c.importance)
-    return GamSurrogate(gam, varying, curves, float(gam.coef_[-1]), r2, accuracy, options.target)
+    return GamSurrogate(gam, varying, curves, float(gam.coef_[-1]), r2, accuracy, options.target, split)
 
 
 def _curve(gam: LinearGAM, X: np.ndarray, term: int, feature: int) -> Curve:
@@ -137,6 +150,8 @@ def _curve(gam: LinearGAM, X: np.ndarray, term: int, feature: int) -> Curve:
 
 
 def fidelity(surrogate: np.ndarray, model: np.ndarray, mode: str, target: str) -> tuple[float, float | None]:
+    """R² of the surrogate against the model and, for classification, agreement on the side of 0.5
+    (probability) or 0 (log-odds)."""
     residual = np.sum((model - surrogate) ** 2)
     total = np.sum((model - model.mean()) ** 2)
     r2 = float(1 - residual / total) if total > 0 else float(residual == 0)

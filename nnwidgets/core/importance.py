@@ -7,8 +7,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .tabular import Tabular
-
 METRICS = {
     "classification": ("accuracy", "log loss"),
     "regression": ("r2", "mse"),
@@ -34,11 +32,13 @@ def score(metric: str, predictions: np.ndarray, reference: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class PermutationImportance:
-    """``drops[j, r]``: how much the score fell when feature j was shuffled (repeat r)."""
+    """``drops[j, r]``: how much the score fell when feature j was shuffled (repeat r), over ``rows`` rows."""
 
     metric: str
     baseline: float
     drops: np.ndarray
+    rows: int
+    labels: bool
 
     @property
     def mean(self) -> np.ndarray:
@@ -48,77 +48,90 @@ class PermutationImportance:
     def std(self) -> np.ndarray:
         return self.drops.std(axis=1)
 
+    @property
+    def repeats(self) -> int:
+        return self.drops.shape[1]
+
+
+def check_metric(metric: str, mode: str) -> str:
+    if metric not in METRICS[mode]:
+        raise ValueError(f"metric {metric!r} does not fit mode {mode!r}; choose from {METRICS[mode]}")
+    return metric
+
 
 def permutation_importance(
-    data: Tabular,
+    X: np.ndarray,
     predict: Callable[[np.ndarray], np.ndarray],
+    original: np.ndarray,
+    mode: str,
     *,
-    metric: str | None = None,
+    metric: str,
     repeats: int = 5,
     y: np.ndarray | None = None,
     random_state: int = 0,
+    step: Callable[[int], None] | None = None,
 ) -> PermutationImportance:
     """Shuffle one feature at a time and measure the drop in ``metric``.
 
-    Without labels ``y`` the model's own predictions on the unshuffled data are the reference,
-    so the score measures how much the model's output depends on each feature.
+    ``original`` is ``predict(X)`` (computed once and shared). Without labels ``y`` the model's own
+    predictions are the reference, so the score measures how much the model's output depends on each
+    feature. ``step(j)`` is called before feature ``j`` (for progress and cancellation).
     """
-    metric = metric or METRICS[data.mode][0]
-    if metric not in METRICS[data.mode]:
-        raise ValueError(f"metric {metric!r} does not fit mode {data.mode!r}; choose from {METRICS[data.mode]}")
+    check_metric(metric, mode)
     if repeats < 1:
         raise ValueError(f"repeats must be at least 1, got {repeats}")
-    original = predict(data.X)
     if y is None:
-        reference = original.argmax(axis=1) if data.mode == "classification" else original
+        reference = original.argmax(axis=1) if mode == "classification" else original
     else:
         reference = np.asarray(y)
-        if reference.shape[0] != data.X.shape[0]:
-            raise ValueError(f"y has {reference.shape[0]} labels but X has {data.X.shape[0]} rows")
     baseline = score(metric, original, reference)
     rng = np.random.default_rng(random_state)
-    n, d = data.X.shape
+    n, d = X.shape
     drops = np.empty((d, repeats))
     for j in range(d):  # one forward pass per feature, over all its repeats
-        shuffled = np.repeat(data.X[None], repeats, axis=0)
+        if step is not None:
+            step(j)
+        shuffled = np.repeat(X[None], repeats, axis=0)
         for r in range(repeats):
-            shuffled[r, :, j] = data.X[rng.permutation(n), j]
+            shuffled[r, :, j] = X[rng.permutation(n), j]
         outputs = predict(shuffled.reshape(-1, d))
         outputs = outputs.reshape(repeats, n, *outputs.shape[1:])
         drops[j] = [baseline - score(metric, outputs[r], reference) for r in range(repeats)]
-    return PermutationImportance(metric, baseline, drops)
+    return PermutationImportance(metric, baseline, drops, n, y is not None)
 
 
 @dataclass(frozen=True)
 class Sensitivity:
     """For each feature j: ``grid[j]`` values, the current row's prediction along it
-    (``current[j]``) and other rows' ICE lines (``background[j]``, rows × grid)."""
+    (``current[j]``) and other rows' ICE lines (``background[j]``, rows × grid), for every output
+    column (the last axis: classes, or the one regression value)."""
 
     grid: np.ndarray
     current: np.ndarray
     background: np.ndarray
 
+    def for_output(self, column: int) -> "Sensitivity":
+        return Sensitivity(self.grid, self.current[..., column], self.background[..., column])
+
 
 def sensitivity(
-    data: Tabular,
+    X: np.ndarray,
     predict: Callable[[np.ndarray], np.ndarray],
     row_values: np.ndarray,
-    target: int = 0,
     *,
     points: int = GRID_POINTS,
     background_rows: int = BACKGROUND_ROWS,
     random_state: int = 0,
 ) -> Sensitivity:
     """Individual conditional expectation: move one feature across its range, the rest fixed."""
-    n, d = data.X.shape
+    n, d = X.shape
     rng = np.random.default_rng(random_state)
-    others = data.X[rng.choice(n, size=min(background_rows, n), replace=False)]
+    others = X[rng.choice(n, size=min(background_rows, n), replace=False)]
     rows = np.vstack([np.asarray(row_values, dtype=np.float64)[None], others])
-    grid = np.linspace(data.X.min(axis=0), data.X.max(axis=0), points).T  # d × points
+    grid = np.linspace(X.min(axis=0), X.max(axis=0), points).T  # d × points
     batch = np.repeat(rows[None, :, None, :], d, axis=0).repeat(points, axis=2)  # d × rows × points × d
     for j in range(d):
         batch[j, :, :, j] = grid[j]
     out = predict(batch.reshape(-1, d))
-    out = out[:, target] if out.ndim == 2 else out
-    out = out.reshape(d, len(rows), points)
+    out = out.reshape(d, len(rows), points, -1)
     return Sensitivity(grid, out[:, 0], out[:, 1:])

@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 
 from torch import nn
 
+from .model_version import is_lazy
+
 ROOT_NAME = ""
 
 
@@ -16,8 +18,11 @@ class Layer:
 
     ``name`` is the qualified module name (``""`` for the model itself); ``in_size``/``out_size`` are
     the feature sizes where the module type tells them (else ``None``); ``params`` counts the
-    parameters the row owns (for a folded row: everything inside it); ``weight_shape`` is the shape
-    of the parameter a heatmap shows first, or ``None`` for a layer without weights.
+    parameters the row owns (for a folded row: everything inside it), each parameter counted once
+    however many modules share it (tied weights belong to the first); ``weight_shape`` is the shape
+    of the parameter a heatmap shows first, or ``None`` for a layer without weights; ``lazy`` marks a
+    lazy module (``nn.LazyLinear``) whose weights do not exist yet; ``shared`` counts parameters the
+    module holds but an earlier row already counted (tied weights).
     """
 
     name: str
@@ -27,10 +32,12 @@ class Layer:
     params: int
     weight_shape: tuple[int, ...] | None
     depth: int
+    lazy: bool = False
+    shared: int = 0
 
     @property
     def has_weights(self) -> bool:
-        return self.params > 0
+        return self.params > 0 or self.shared > 0 or self.lazy
 
 
 def _sizes(module: nn.Module) -> tuple[int | None, int | None]:
@@ -73,12 +80,18 @@ def main_weight_name(module: nn.Module) -> str | None:
     return named[0][0]
 
 
-def _row(name: str, module: nn.Module, params: int) -> Layer:
+def _row(name: str, module: nn.Module, params: int, shared: int = 0) -> Layer:
     in_size, out_size = _sizes(module)
     weight = main_weight_name(module)
-    shape = tuple(module.get_parameter(weight).shape) if weight else None
+    tensor = module.get_parameter(weight) if weight else None
+    lazy = any(is_lazy(p) for p in module.parameters())
+    shape = tuple(tensor.shape) if tensor is not None and not is_lazy(tensor) else None
     depth = 0 if name == ROOT_NAME else name.count(".") + 1
-    return Layer(name, type(module).__name__, in_size, out_size, params, shape, depth)
+    return Layer(name, type(module).__name__, in_size, out_size, params, shape, depth, lazy, shared)
+
+
+def _numel(p: nn.Parameter) -> int:
+    return 0 if is_lazy(p) else p.numel()
 
 
 def max_depth(model: nn.Module) -> int:
@@ -99,11 +112,15 @@ def layer_table(model: nn.Module, depth: int | None = None) -> list[Layer]:
     [('0', 'Linear', 8, 40), ('1', 'ReLU', 8, 0), ('2', 'Linear', 2, 18)]
     """
     rows: list[Layer] = []
+    counted: set[int] = set()
     for name, module in model.named_modules():
-        own = sum(p.numel() for p in module.parameters(recurse=False))
+        owned = list(module.parameters(recurse=False))
+        own = sum(_numel(p) for p in owned if id(p) not in counted)
+        shared = sum(_numel(p) for p in owned if id(p) in counted)
+        counted.update(id(p) for p in owned)
         is_leaf = next(iter(module.children()), None) is None
-        if own or is_leaf:
-            rows.append(_row(name, module, own))
+        if owned or is_leaf:
+            rows.append(_row(name, module, own, shared))
     if depth is not None:
         rows = _fold(model, rows, depth)
     return _carry_sizes(rows)
@@ -113,21 +130,18 @@ def _fold(model: nn.Module, rows: list[Layer], depth: int) -> list[Layer]:
     if depth < 1:
         raise ValueError(f"depth must be at least 1, got {depth}")
     folded: dict[str, Layer] = {}
+    totals: dict[str, int] = {}
     for row in rows:
         group = ".".join(row.name.split(".")[:depth])
-        if group == row.name:
-            folded[group] = _merge(folded.get(group), row)
-            continue
         if group not in folded:
-            module = model.get_submodule(group)
-            total = sum(p.numel() for p in module.parameters())
-            folded[group] = replace(_row(group, module, total), in_size=row.in_size, out_size=None)
-        folded[group] = replace(folded[group], out_size=row.out_size or folded[group].out_size)
-    return list(folded.values())
-
-
-def _merge(existing: Layer | None, row: Layer) -> Layer:
-    return row if existing is None else replace(existing, params=existing.params + row.params)
+            base = row if group == row.name else _row(group, model.get_submodule(group), 0)
+            folded[group] = base if base is row else replace(base, in_size=row.in_size, out_size=None)
+            totals[group] = 0
+        totals[group] += row.params
+        if group != row.name:
+            folded[group] = replace(folded[group], out_size=row.out_size or folded[group].out_size,
+                                    lazy=folded[group].lazy or row.lazy)
+    return [replace(layer, params=totals[name]) for name, layer in folded.items()]
 
 
 def _carry_sizes(rows: list[Layer]) -> list[Layer]:

@@ -10,6 +10,8 @@ from lime.lime_tabular import LimeTabularExplainer
 
 from .tabular import Tabular
 
+REGRESSION_LABEL = 1  # lime keeps a regression's weights under label 1 (label 0 holds them negated)
+
 
 @dataclass(frozen=True)
 class LimeOptions:
@@ -23,7 +25,8 @@ class LimeOptions:
 
 @dataclass(frozen=True)
 class LimeResult:
-    """``features``/``conditions``/``weights``: lime's explanation, largest |weight| first."""
+    """``features``/``conditions``/``weights``: lime's explanation, largest |weight| first, as
+    lime's own ``as_list()``/``as_map()`` give them. ``label`` is the explained class (0 for regression)."""
 
     features: tuple[int, ...]
     conditions: tuple[str, ...]
@@ -33,6 +36,7 @@ class LimeResult:
     local_fidelity: float
     prediction: tuple[float, ...]
     label: int
+    samples: int
 
 
 def explain_lime(
@@ -42,7 +46,8 @@ def explain_lime(
     label: int = 0,
     options: LimeOptions = LimeOptions(),
 ) -> LimeResult:
-    """Explain ``predict`` at ``row_values`` with lime, exactly as calling lime directly would.
+    """Explain ``predict`` (class probabilities, or regression values) at ``row_values`` with lime,
+    exactly as calling lime directly would.
 
     A new explainer per call: lime's explainer advances its random state on every call, so reusing
     one would make the same request give different answers.
@@ -55,29 +60,26 @@ def explain_lime(
         discretize_continuous=options.discretize_continuous,
         random_state=options.random_state,
     )
-    labels = (label,) if data.mode == "classification" else (0,)
+    classification = data.mode == "classification"
     explanation = explainer.explain_instance(
         np.asarray(row_values, dtype=np.float64),
         predict,
-        labels=labels,
+        labels=(label,) if classification else (0,),
         num_features=min(options.num_features, data.n_features),
         num_samples=options.num_samples,
     )
-    key = labels[0] if data.mode == "classification" else next(iter(explanation.local_exp))
-    pairs = explanation.local_exp[key]
-    conditions = [c for c, _ in explanation.as_list(label=key)]
-    prediction = (
-        tuple(float(p) for p in explanation.predict_proba)
-        if data.mode == "classification"
-        else (float(explanation.predicted_value),)
-    )
+    key = label if classification else REGRESSION_LABEL
+    listed = explanation.as_list(label=key)
+    mapped = explanation.as_map()[key]
+    prediction = tuple(float(p) for p in explanation.predict_proba) if classification else (float(explanation.predicted_value),)
     return LimeResult(
-        features=tuple(int(i) for i, _ in pairs),
-        conditions=tuple(conditions),
-        weights=tuple(float(w) for _, w in pairs),
+        features=tuple(int(i) for i, _ in mapped),
+        conditions=tuple(c for c, _ in listed),
+        weights=tuple(float(w) for _, w in listed),
         intercept=float(np.ravel(explanation.intercept[key])[0]),
         local_prediction=float(np.ravel(explanation.local_pred)[0]),
         local_fidelity=float(explanation.score),
         prediction=prediction,
-        label=key,
+        label=label if classification else 0,
+        samples=options.num_samples,
     )

@@ -3,15 +3,13 @@ fitted (scikit-learn) to the same target as the GAM, with fidelity on the same h
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from sklearn.linear_model import LinearRegression
 from sklearn.tree import DecisionTreeRegressor
 
-from .gam_surrogate import GamOptions, fidelity, holdout_split, surrogate_target
-from .tabular import Tabular
+from .gam_surrogate import Split, fidelity
 
 
 @dataclass(frozen=True)
@@ -23,6 +21,10 @@ class LinearSurrogate:
     effect: np.ndarray
     fidelity_r2: float
     fidelity_accuracy: float | None
+    split: Split
+
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        return self.intercept + np.asarray(rows, dtype=np.float64) @ self.coef
 
 
 @dataclass(frozen=True)
@@ -44,34 +46,33 @@ class TreeSurrogate:
     fidelity_r2: float
     fidelity_accuracy: float | None
     model: DecisionTreeRegressor
+    split: Split
 
     def leaf_of(self, row_values: np.ndarray) -> int:
         return int(self.model.apply(np.asarray(row_values, dtype=np.float64)[None, :])[0])
 
-
-def fit_linear(data: Tabular, predict: Callable[[np.ndarray], np.ndarray], label: int = 0,
-               options: GamOptions = GamOptions()) -> LinearSurrogate:
-    """Least squares on the model's outputs; fidelity on the GAM's held-out rows."""
-    y = surrogate_target(data, predict, label, options.target)
-    train, test = holdout_split(len(data.X), options.holdout, options.random_state)
-    model = LinearRegression().fit(data.X[train], y[train])
-    r2, accuracy = fidelity(model.predict(data.X[test]), y[test], data.mode, options.target)
-    return LinearSurrogate(model.coef_.copy(), float(model.intercept_), model.coef_ * data.X.std(axis=0), r2, accuracy)
+    def predict(self, rows: np.ndarray) -> np.ndarray:
+        return self.model.predict(np.asarray(rows, dtype=np.float64))
 
 
-def fit_tree(data: Tabular, predict: Callable[[np.ndarray], np.ndarray], label: int = 0,
-             options: GamOptions = GamOptions(), max_depth: int = 3) -> TreeSurrogate:
-    """A regression tree of at most ``max_depth`` levels on the model's outputs."""
+def fit_linear(X: np.ndarray, y: np.ndarray, mode: str, target: str, split: Split) -> LinearSurrogate:
+    """Least squares on the model's outputs ``y``; fidelity on the split's scoring rows."""
+    model = LinearRegression().fit(X[split.train], y[split.train])
+    r2, accuracy = fidelity(model.predict(X[split.test]), y[split.test], mode, target)
+    return LinearSurrogate(model.coef_.copy(), float(model.intercept_), model.coef_ * X.std(axis=0), r2, accuracy, split)
+
+
+def fit_tree(X: np.ndarray, y: np.ndarray, mode: str, target: str, split: Split, max_depth: int = 3,
+             random_state: int = 0) -> TreeSurrogate:
+    """A regression tree of at most ``max_depth`` levels on the model's outputs ``y``."""
     if max_depth < 1:
         raise ValueError(f"max_depth must be at least 1, got {max_depth}")
-    y = surrogate_target(data, predict, label, options.target)
-    train, test = holdout_split(len(data.X), options.holdout, options.random_state)
-    model = DecisionTreeRegressor(max_depth=max_depth, random_state=options.random_state).fit(data.X[train], y[train])
-    r2, accuracy = fidelity(model.predict(data.X[test]), y[test], data.mode, options.target)
+    model = DecisionTreeRegressor(max_depth=max_depth, random_state=random_state).fit(X[split.train], y[split.train])
+    r2, accuracy = fidelity(model.predict(X[split.test]), y[split.test], mode, target)
     t = model.tree_
     nodes = tuple(
         TreeNode(int(t.feature[i]) if t.children_left[i] != -1 else -1, float(t.threshold[i]), float(t.value[i].ravel()[0]),
                  int(t.n_node_samples[i]), int(t.children_left[i]), int(t.children_right[i]))
         for i in range(t.node_count)
     )
-    return TreeSurrogate(nodes, int(model.get_depth()), r2, accuracy, model)
+    return TreeSurrogate(nodes, int(model.get_depth()), r2, accuracy, model, split)

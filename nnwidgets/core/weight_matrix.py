@@ -9,6 +9,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .model_version import is_lazy
+
 DEFAULT_MAX_CELLS = 65_536
 
 
@@ -36,6 +38,9 @@ def _axes(module: nn.Module, param_name: str, ndim: int) -> tuple[str, str]:
 
 
 def tensor_to_numpy(t: torch.Tensor, what: str) -> np.ndarray:
+    """A weight's values as float32/float64 numpy on the CPU (read only: the tensor is not changed)."""
+    if is_lazy(t):
+        raise ValueError(f"{what} belongs to a lazy module that has not seen data yet: run one batch through the model first")
     if t.is_meta:
         raise ValueError(f"{what} is on the 'meta' device and has no values to show; load real weights first")
     t = t.detach()

@@ -1,0 +1,23 @@
+// A view tells Python when it appears and when it goes (its cell re-ran or was cleared): views out
+// of sight do no work, and views nobody can reach any more are closed (nnwidgets/_live.py).
+
+/** Announce this view; returns the cleanup that undoes `detach` and announces its end (once). */
+export function announce(model, signal, detach) {
+  const send = (shown) => {
+    try {
+      model.send({ event: "view", shown });
+    } catch {
+      // The kernel is gone: nothing to tell.
+    }
+  };
+  send(true);
+  let ended = false;
+  const end = () => {
+    if (ended) return;
+    ended = true;
+    detach();
+    send(false);
+  };
+  signal?.addEventListener("abort", end, { once: true });
+  return end;
+}

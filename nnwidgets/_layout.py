@@ -1,0 +1,99 @@
+"""Layouts of several views in one widget (anywidget composition): they render in JupyterLab,
+Notebook 7, VS Code and marimo alike, where ipywidgets containers do not (marimo)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anywidget
+import traitlets
+
+from . import _live
+from ._view import View, static_file
+from .core import Inspector
+
+REF_PREFIX = "anywidget:"
+
+
+def _refs(children: list, _widget: Any) -> list[str]:
+    return [f"{REF_PREFIX}{child.model_id}" for child in children]
+
+
+def widget(index: int) -> dict:
+    return {"kind": "widget", "index": index}
+
+
+def row(*items: dict) -> dict:
+    return {"kind": "row", "items": list(items)}
+
+
+def column(*items: dict) -> dict:
+    return {"kind": "column", "items": list(items)}
+
+
+def tabs(**items: dict) -> dict:
+    return {"kind": "tabs", "titles": list(items), "items": list(items.values())}
+
+
+def section(title: str, item: dict, open: bool = True) -> dict:
+    return {"kind": "section", "title": title, "open": open, "item": item}
+
+
+class Layout(anywidget.AnyWidget):
+    """Views of one inspector arranged in rows, columns, tabs and collapsible sections, drawn by one
+    widget. ``row``, ``values``, ``target_class`` and ``selected_layer`` are the inspector's."""
+
+    _esm = static_file("layout.js")
+    _css = static_file("layout.css")
+
+    children = traitlets.List(traitlets.Instance(anywidget.AnyWidget)).tag(sync=True, to_json=_refs)
+    arrangement = traitlets.Dict().tag(sync=True)
+    css_class = traitlets.Unicode("").tag(sync=True)
+    selected_tab = traitlets.Int(0, help="the tab shown (layouts with tabs)").tag(sync=True)
+
+    def __init__(self, inspector: Inspector, views: list[View], arrangement: dict, css_class: str) -> None:
+        self.inspector = inspector
+        self.views = views
+        self._shown = 0
+        self._ever_shown = False
+        self._closed = False
+        self.auto_refresh = True
+        super().__init__(children=views, arrangement=arrangement, css_class=css_class)
+        self.on_msg(self._on_message)
+        _live.watch(self)
+
+    # The selection, read from and written to the inspector.
+    row = property(lambda self: self.inspector.row, lambda self, v: setattr(self.inspector, "row", v))
+    values = property(lambda self: self.inspector.values.tolist(), lambda self, v: setattr(self.inspector, "values", v))
+    target_class = property(lambda self: self.inspector.target_class, lambda self, v: setattr(self.inspector, "target_class", v))
+    selected_layer = property(lambda self: self.inspector.selected_layer,
+                              lambda self, v: setattr(self.inspector, "selected_layer", v))
+
+    @property
+    def live(self) -> bool:
+        return not self._closed and (self._shown > 0 or not self._ever_shown)
+
+    def _on_message(self, _widget: Any, content: dict, _buffers: list) -> None:
+        if content.get("event") == "view":
+            self._shown = max(0, self._shown + (1 if content.get("shown") else -1))
+            self._ever_shown = True
+            if not self.live:
+                _live.went_out_of_sight(self)
+
+    def refresh(self) -> None:
+        """Recompute every view from the model as it is now."""
+        self.inspector.refresh()
+
+    def wait(self, timeout: float | None = 120) -> "Layout":
+        """Block until every view's results have arrived (for scripts and tests)."""
+        for view in self.views:
+            view.wait(timeout)
+        return self
+
+    def close(self) -> None:
+        if not getattr(self, "_closed", True):
+            self._closed = True
+            for view in self.views:
+                view.close()
+        super().close()
+

@@ -1,0 +1,281 @@
+"""What every view shares: its inspector (given, or made from a model and data), its slots in the
+scheduler (busy, status, progress and errors shown in the widget), and its lifecycle: a view out of
+sight does no work, a closed view lets go of the model."""
+
+from __future__ import annotations
+
+import pathlib
+import threading
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import anywidget
+import traitlets
+
+from . import _live
+from .core import Inspector, ModelChanged
+from .core.scheduler import Slot, scheduler
+from .core.tasks import Task
+
+_STATIC = pathlib.Path(__file__).parent / "static"
+
+_MISSING_BUNDLE = """
+export default { render({ el }) {
+  el.textContent = "nnwidgets: the front-end bundle is missing; run `npm run build` in the source tree.";
+} };
+"""
+
+SELECTION_NAMES = ("row", "values", "target_class", "selected_layer")
+INSPECTOR_ARGS = ("y", "feature_names", "class_names", "mode", "output", "preprocess", "row", "target_class", "selected_layer")
+_WIDGET_PLUMBING = {"comm", "keys", "log", "tabbable", "tooltip", "layout", "children", "box_style"}
+
+
+def static_file(name: str) -> pathlib.Path | str:
+    """A bundled front-end file, or (JS only) a stand-in that says the bundle was never built."""
+    path = _STATIC / name
+    if path.exists():
+        return path
+    return _MISSING_BUNDLE if name.endswith(".js") else ""
+
+
+def reject_unknown_kwargs(owner: Any, kwargs: dict, extra: tuple[str, ...] = ()) -> None:
+    """Raise a ``TypeError`` for keyword arguments that are not traits of ``owner``."""
+    known = set(owner.trait_names()) | set(extra)
+    unknown = sorted(set(kwargs) - known)
+    if unknown:
+        public = sorted(n for n in known if not n.startswith("_") and n not in _WIDGET_PLUMBING)
+        raise TypeError(
+            f"{type(owner).__name__}() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+            f"accepted: {', '.join(public)}"
+        )
+
+
+def inspector_for(owner: str, source: Any, X: Any, kwargs: dict) -> Inspector:
+    """``source`` itself if it is an Inspector, else a private Inspector of ``source`` (a model) and
+    ``X``, built from the inspector arguments in ``kwargs`` (taken out of it)."""
+    given = {k: kwargs.pop(k) for k in INSPECTOR_ARGS if k in kwargs}
+    if isinstance(source, Inspector):
+        if X is not None or given:
+            what = ", ".join(["X"] * (X is not None) + sorted(given))
+            raise TypeError(f"{owner}(inspector, ...) takes no {what}: the inspector holds the data and the selection; "
+                            f"pass them to nw.Inspector(model, X, ...) instead")
+        return source
+    return Inspector(source, X, **given)
+
+
+class View(anywidget.AnyWidget):
+    """Base of every view. ``View(inspector)`` shows an existing :class:`~nnwidgets.Inspector`;
+    ``View(model, X, feature_names=..., ...)`` makes a private one from the same arguments."""
+
+    busy = traitlets.Bool(False, read_only=True).tag(sync=True)
+    error = traitlets.Unicode("", read_only=True).tag(sync=True)
+    status = traitlets.Unicode("", read_only=True, help="what runs for this view, and how far it is").tag(sync=True)
+    progress = traitlets.Float(-1.0, read_only=True, help="0–1 while slow work runs with known progress; -1 otherwise").tag(sync=True)
+    auto_refresh = traitlets.Bool(True, help="refresh after a notebook cell changed the model")
+
+    needs_data: ClassVar[bool] = False
+    # Selection traits of the inspector that this view mirrors both ways (the subclass declares the traits).
+    mirrors: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
+        self.inspector = inspector_for(type(self).__name__, source, X, kwargs)
+        if self.needs_data:
+            self.inspector.require_data(type(self).__name__)
+        reject_unknown_kwargs(self, kwargs)
+        self._lock = threading.RLock()
+        self._slots: dict[str, Slot] = {}
+        self._errors: dict[str, str] = {}
+        self._statuses: dict[str, tuple[str, float | None]] = {}
+        self._shown = 0
+        self._ever_shown = False
+        self._closed = False
+        self._stale: set[str] = set()
+        self._following = False
+        self._ready = False
+        super().__init__(**kwargs)
+        self._follow(set(SELECTION_NAMES))
+        self.inspector.observe(self._on_inspector)
+        self.on_msg(self._on_message)
+        _live.watch(self)
+        self._ready = True
+        self._update_safely({*SELECTION_NAMES, "model"})
+
+    # -- following the inspector --------------------------------------------------------------
+    def _follow(self, changes: set[str]) -> None:
+        """Copy the inspector's selection into this view's mirrored traits."""
+        self._following = True
+        try:
+            with self.hold_sync():
+                for name in self.mirrors:
+                    if name in changes:
+                        value = getattr(self.inspector, name)
+                        setattr(self, name, value.tolist() if name == "values" else value)
+        finally:
+            self._following = False
+
+    def _on_inspector(self, changes: frozenset[str]) -> None:
+        if self._closed:
+            return
+        self._follow(set(changes))
+        if self.live:
+            self._update_safely(set(changes))
+        else:
+            self._stale |= changes
+
+    def _forward(self, name: str, value: Any) -> None:
+        """A mirrored trait changed here (in the page or from Python): make it the inspector's selection."""
+        if not self._following and self._ready:
+            setattr(self.inspector, name, value)
+
+    def _validated(self, name: str, value: Any) -> Any:
+        check = getattr(self.inspector, f"check_{name}")
+        try:
+            checked = check(value)
+        except (TypeError, ValueError) as error:
+            raise traitlets.TraitError(str(error)) from None
+        return checked.tolist() if name == "values" else checked
+
+    @traitlets.validate(*SELECTION_NAMES)
+    def _check_mirrored(self, proposal: dict) -> Any:
+        name = proposal["trait"].name
+        if self._following or name not in self.mirrors:
+            return proposal["value"]
+        return self._validated(name, proposal["value"])
+
+    @traitlets.observe(*SELECTION_NAMES)
+    def _on_mirrored(self, change: dict) -> None:
+        if change["name"] in self.mirrors:
+            self._forward(change["name"], change["new"])
+
+    def _update_safely(self, changes: set[str]) -> None:
+        try:
+            self.update(changes)
+        except Exception as error:  # shown in the widget; never raised into the user's cell
+            self._record_error("update", error)
+
+    def update(self, changes: set[str]) -> None:
+        """Recompute (or request) what this view shows after ``changes`` (names of what changed)."""
+
+    def refresh(self) -> None:
+        """Recompute everything from the model as it is now."""
+        self.inspector.refresh()
+
+    # -- asking the scheduler -----------------------------------------------------------------
+    def request(self, name: str, task: Task, deliver: Callable[[Any], None]) -> None:
+        """Show ``task``'s result through ``deliver`` once ready; the newest request per ``name`` wins."""
+        if self._closed:
+            return
+        with self._lock:
+            slot = self._slots.get(name)
+            if slot is None:
+                slot = self._slots[name] = Slot(
+                    lambda result, n=name: self._delivered(n, result),
+                    lambda error, n=name: self._failed(n, error),
+                    lambda text, fraction, n=name: self._progress(n, text, fraction),
+                )
+            slot.deliver_to = deliver
+            self._statuses[name] = (task.describe(self.inspector), None)
+        self._show_status()
+        self.inspector.request(slot, task)
+
+    def _delivered(self, name: str, result: Any) -> None:
+        slot = self._slots[name]
+        try:
+            slot.deliver_to(result)
+        except Exception as error:
+            self._record_error(name, error, settled=True)
+            return
+        with self._lock:
+            self._errors.pop(name, None)
+            self._statuses.pop(name, None)
+        self._show_status(settled=name)
+
+    def _failed(self, name: str, error: Exception) -> None:
+        self._record_error(name, error, settled=True)
+
+    def _record_error(self, name: str, error: Exception, settled: bool = False) -> None:
+        with self._lock:
+            self._statuses.pop(name, None)
+            if isinstance(error, ModelChanged):
+                self._statuses[name] = (str(error), None)
+                self._errors.pop(name, None)
+            else:
+                self._errors[name] = f"{self.describe_failure(name)}: {error}"
+        self._show_status(settled=name if settled else None)
+
+    def describe_failure(self, name: str) -> str:
+        return f"{name} failed"
+
+    def _progress(self, name: str, text: str, fraction: float | None) -> None:
+        with self._lock:
+            self._statuses[name] = (text, fraction)
+        self._show_status()
+
+    def _show_status(self, settled: str | None = None) -> None:
+        with self._lock:
+            pending = [n for n, s in self._slots.items() if not s.settled.is_set() and n != settled]
+            running = [self._statuses[n] for n in pending if n in self._statuses]
+            running.sort(key=lambda s: s[1] is None)
+            text, fraction = running[0] if running else ("", None)
+            stale = [t for n, (t, _) in self._statuses.items() if n not in pending and t]
+            error = "; ".join(self._errors.values())
+            with self.hold_sync():
+                self.set_trait("busy", bool(pending))
+                self.set_trait("status", text if pending else (stale[0] if stale else ""))
+                self.set_trait("progress", -1.0 if fraction is None or not pending else float(fraction))
+                self.set_trait("error", error)
+
+    def clear_error(self, name: str) -> None:
+        with self._lock:
+            self._errors.pop(name, None)
+        self._show_status()
+
+    def show_error(self, name: str, message: str) -> None:
+        with self._lock:
+            self._errors[name] = message
+        self._show_status()
+
+    def wait(self, timeout: float | None = 120) -> "View":
+        """Block until every result this view asked for has arrived (for scripts and tests)."""
+        for slot in list(self._slots.values()):
+            slot.settled.wait(timeout)
+        return self
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    @property
+    def live(self) -> bool:
+        """Whether the view does work: not closed, and shown in a page or never displayed yet (a
+        script, or a view built before its cell's output appears). Out of sight, it only notes what
+        it missed and catches up when shown again."""
+        return not self._closed and (self._shown > 0 or not self._ever_shown)
+
+    def _on_message(self, _widget: Any, content: dict, _buffers: list) -> None:
+        if content.get("event") == "view":
+            self._on_view(bool(content.get("shown")))
+        else:
+            self.on_message(content)
+
+    def on_message(self, content: dict) -> None:
+        """A custom message from the page (other than view bookkeeping)."""
+
+    def _on_view(self, shown: bool) -> None:
+        was_live = self.live
+        self._shown = max(0, self._shown + (1 if shown else -1))
+        self._ever_shown = self._ever_shown or shown
+        if self.live and not was_live and self._stale:
+            stale, self._stale = self._stale, set()
+            self._update_safely(stale)
+        if not self.live:
+            _live.went_out_of_sight(self)
+
+    def close(self) -> None:
+        """Stop all work of this view, let go of its inspector (and so of the model), close the widget."""
+        if not getattr(self, "_closed", True):
+            self._closed = True
+            for slot in self._slots.values():
+                scheduler().withdraw(slot)
+            self.inspector.unobserve(self._on_inspector)
+            self.inspector = None
+        super().close()
+
+

@@ -1,0 +1,413 @@
+"""The inspector: one model and its data, the one prediction function, the one selection all views
+follow, and the results they share (computed once per model version, off the kernel's thread)."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+import weakref
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from .layer_table import layer_table, resolve_layer
+from .model_output import OUTPUTS, OutputKind, decide_output, to_probabilities
+from .model_version import model_signature, weights_version
+from .predictor import Predictor, model_dtype
+from .scheduler import ResultCache, Slot, scheduler
+from .shadow import ShadowError
+from .tabular import MODES, Tabular, as_labels, as_matrix, names
+from .tasks import RowPass, Task
+
+PROBE_ROWS = 512
+SELECTION = ("row", "values", "target_class", "selected_layer")
+
+
+class ModelChanged(RuntimeError):
+    """The live model changed while a result was computed from it; the result was thrown away."""
+
+
+def ensure_module(model: object) -> nn.Module:
+    """Return ``model`` if it is a ``torch.nn.Module``, else raise a ``TypeError`` saying so."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"expected a torch.nn.Module, got {type(model).__module__}.{type(model).__qualname__}")
+    return model
+
+
+def default_layer(model: nn.Module) -> str:
+    """The first layer that holds weights (the model itself when none does)."""
+    return next((r.name for r in layer_table(model) if r.has_weights), "")
+
+
+class Inspector:
+    """A live model with (optionally) its data, shared by every view built on it.
+
+    It owns the checked data (one copy), the one prediction function with an explicit output kind
+    (``output="auto"`` decides between logits and probabilities from up to 512 rows and says why in
+    ``output_kind.reason``), the one selection (``row``, ``values``, ``target_class``,
+    ``selected_layer``) every view follows, and results cached per model version and shared between
+    views. Background work runs on a read-only shadow of the model that shares its weights' storage:
+    the model itself is never changed. After a notebook cell changed the model, views refresh.
+
+    Example::
+
+        import torch, nnwidgets as nw
+        from sklearn.datasets import load_iris
+        iris = load_iris()
+        net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+        s = nw.Inspector(net, iris.data, y=iris.target, feature_names=iris.feature_names,
+                         class_names=iris.target_names)
+        s.output_kind.kind                 # 'logits', and s.output_kind.reason says why
+        nw.LimeExplainer(s); nw.GamExplainer(s)   # two views of one selection
+        s.row = 17                         # both follow
+        s.prediction                       # the three class probabilities for row 17
+
+    >>> import torch, numpy as np
+    >>> s = Inspector(torch.nn.Linear(3, 2), np.zeros((5, 3)))
+    >>> s.output_kind.kind, s.class_names, s.prediction.shape
+    ('logits', ('class 0', 'class 1'), (2,))
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        X: object = None,
+        *,
+        y: object = None,
+        feature_names: Sequence[str] | None = None,
+        class_names: Sequence[str] | None = None,
+        mode: str | None = None,
+        output: str = "auto",
+        preprocess: Callable[[np.ndarray], object] | None = None,
+        row: int = 0,
+        target_class: int | None = None,
+        selected_layer: str | None = None,
+    ) -> None:
+        self.model = ensure_module(model)
+        self.predictor = Predictor(model, preprocess)
+        self.preprocess = preprocess
+        self.version = 0
+        self._signature = model_signature(model)
+        self._cache = ResultCache()
+        self._observers: list[Callable[[], Callable | None]] = []
+        self._observers_lock = threading.Lock()
+        self.data: Tabular | None = None
+        self.labels: np.ndarray | None = None
+        self.output_kind: OutputKind | None = None
+        self.problem = ""
+        self._row, self._values, self._target = 0, np.zeros(0), 0
+        if X is None:
+            given = {k: v for k, v in dict(y=y, feature_names=feature_names, class_names=class_names, mode=mode,
+                                           preprocess=preprocess).items() if v is not None}
+            if given or output != "auto" or row or target_class:
+                raise TypeError(f"{', '.join(given) or 'output/row/target_class'} describe data: pass X as well")
+        else:
+            self._check_data(X, y, feature_names, class_names, mode, output)
+            self.row = row
+            if target_class is not None:
+                self.target_class = target_class
+            elif self.mode == "classification" and not self.problem:
+                self._target = int(np.argmax(self.prediction))
+        self._layer = default_layer(model) if selected_layer is None else self.check_layer(selected_layer)
+
+    # -- data and outputs ---------------------------------------------------------------------
+    def _check_data(self, X, y, feature_names, class_names, mode, output) -> None:
+        matrix, columns = as_matrix(X)
+        if mode is not None and mode not in MODES:
+            raise ValueError(f"mode must be 'classification' or 'regression', got {mode!r}")
+        if output not in OUTPUTS:
+            raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
+        probe = matrix[np.unique(np.linspace(0, len(matrix) - 1, min(len(matrix), PROBE_ROWS)).astype(int))]
+        try:
+            raw = self.predictor.raw(probe, self.version)
+        except ShadowError as error:
+            raw, self.problem = None, str(error)
+            columns_out = self._meta_columns(probe)
+        except ValueError:
+            raise
+        except Exception as error:
+            raise ValueError(
+                f"the model could not take X's rows (shape {matrix.shape}): {error}. "
+                "Check the number of columns, or pass preprocess= to turn raw features into model inputs"
+            ) from None
+        else:
+            columns_out = raw.shape[1]
+            if not np.isfinite(raw).all():
+                raise ValueError("the model returned NaN or inf on rows of X: check its weights and inputs")
+        classifier = class_names is not None or output != "auto"
+        mode = mode or ("regression" if columns_out == 1 and not classifier else "classification")
+        if raw is not None:
+            self.output_kind = decide_output(raw, model_dtype(self.model), mode, output)
+        elif mode == "regression":
+            self.output_kind = OutputKind("regression", 1, "mode is regression")
+        else:
+            self.output_kind = OutputKind(output if output != "auto" else "logits", columns_out, "not decided: " + self.problem)
+        if mode == "regression" and columns_out != 1:
+            raise ValueError(f"mode='regression' needs one output per row; the model gives {columns_out}")
+        n_classes = 0 if mode == "regression" else max(columns_out, 2)
+        self.data = Tabular(
+            X=matrix,
+            feature_names=names(feature_names if feature_names is not None else columns, matrix.shape[1], "feature_names",
+                                lambda i: f"x{i}"),
+            class_names=names(class_names, n_classes, "class_names", lambda i: f"class {i}"),
+            mode=mode,
+        )
+        self.labels = None if y is None else as_labels(y, len(matrix))
+
+    def _meta_columns(self, probe: np.ndarray) -> int:
+        """Output width of a model whose weights are on the meta device (shapes without values)."""
+        with self.predictor.shadows.use(self.version) as shadow:
+            out = shadow(self.predictor.inputs(probe[:1]).to("meta"))
+        return 1 if out.dim() == 1 else int(out.shape[-1])
+
+    @property
+    def mode(self) -> str | None:
+        return None if self.data is None else self.data.mode
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        return () if self.data is None else self.data.feature_names
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return () if self.data is None else self.data.class_names
+
+    def require_data(self, what: str) -> Tabular:
+        if self.data is None:
+            raise TypeError(f"{what} needs data: build the inspector as Inspector(model, X, ...)")
+        return self.data
+
+    def convert(self, raw: np.ndarray) -> np.ndarray:
+        """Raw outputs (rows × columns) as predictions: class probabilities, or regression values."""
+        if not np.isfinite(raw).all():
+            raise ValueError("the model returned NaN or inf for these inputs")
+        if self.output_kind.kind == "regression":
+            return raw[:, 0]
+        return to_probabilities(raw, self.output_kind.kind)
+
+    def predict_function(self, version: int | None = None, check: Callable[[], None] | None = None) -> Callable[[np.ndarray], np.ndarray]:
+        """rows → predictions (class probabilities or regression values), through the shadow."""
+        v = self.version if version is None else version
+        return lambda rows: self.convert(self.predictor.raw(rows, v, check=check))
+
+    def predict(self, rows: object) -> np.ndarray:
+        """The model's predictions for rows of raw feature values: class probabilities (rows × classes)
+        or regression values (rows,). Computed now, on this thread."""
+        self.require_data("predict()")
+        matrix = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        if matrix.shape[1] != self.data.n_features:
+            raise ValueError(f"rows need {self.data.n_features} values each (one per feature), got {matrix.shape[1]}")
+        return self.predict_function()(matrix)
+
+    @property
+    def prediction(self) -> np.ndarray:
+        """The prediction for the current ``values`` (computed once per change, shared by every view)."""
+        self.require_data("prediction")
+        return self.compute(RowPass(tuple(self._values.tolist()))).prediction
+
+    # -- selection ----------------------------------------------------------------------------
+    @property
+    def row(self) -> int:
+        return self._row
+
+    @row.setter
+    def row(self, row: int) -> None:
+        row = self.check_row(row)
+        changed = {"row"} if row != self._row else set()
+        self._row = row
+        values = self.data.X[row]
+        if not np.array_equal(values, self._values):
+            self._values = _frozen(values)
+            changed.add("values")
+        self._notify(changed)
+
+    @property
+    def values(self) -> np.ndarray:
+        """The current feature values: the row, maybe edited (a read-only array; assign a new one)."""
+        return self._values
+
+    @values.setter
+    def values(self, values: Iterable[float]) -> None:
+        array = self.check_values(values)
+        if not np.array_equal(array, self._values):
+            self._values = _frozen(array)
+            self._notify({"values"})
+
+    @property
+    def target_class(self) -> int:
+        return self._target
+
+    @target_class.setter
+    def target_class(self, k: int) -> None:
+        k = self.check_target_class(k)
+        if k != self._target:
+            self._target = k
+            self._notify({"target_class"})
+
+    @property
+    def selected_layer(self) -> str:
+        return self._layer
+
+    @selected_layer.setter
+    def selected_layer(self, name: str) -> None:
+        name = self.check_layer(name)
+        if name != self._layer:
+            self._layer = name
+            self._notify({"selected_layer"})
+
+    def select(self, *, row: int | None = None, values: Iterable[float] | None = None,
+               target_class: int | None = None, selected_layer: str | None = None) -> None:
+        """Change several parts of the selection at once (views redraw once)."""
+        checked = {
+            "row": None if row is None else self.check_row(row),
+            "values": None if values is None else self.check_values(values),
+            "target_class": None if target_class is None else self.check_target_class(target_class),
+            "selected_layer": None if selected_layer is None else self.check_layer(selected_layer),
+        }
+        changed = set()
+        if checked["row"] is not None:
+            changed |= {"row"} if checked["row"] != self._row else set()
+            self._row = checked["row"]
+            if checked["values"] is None:
+                checked["values"] = self.data.X[self._row]
+        if checked["values"] is not None and not np.array_equal(checked["values"], self._values):
+            self._values = _frozen(checked["values"])
+            changed.add("values")
+        if checked["target_class"] is not None and checked["target_class"] != self._target:
+            self._target = checked["target_class"]
+            changed.add("target_class")
+        if checked["selected_layer"] is not None and checked["selected_layer"] != self._layer:
+            self._layer = checked["selected_layer"]
+            changed.add("selected_layer")
+        self._notify(changed)
+
+    def check_row(self, row: object) -> int:
+        """``row`` as an int if it is a row of X, else a ``TypeError``/``ValueError`` saying why."""
+        data = self.require_data("row")
+        if isinstance(row, bool) or not isinstance(row, (int, np.integer)):
+            raise TypeError(f"row must be an int, got {type(row).__name__}")
+        if not 0 <= row < data.n_rows:
+            raise ValueError(f"row must be between 0 and {data.n_rows - 1} (X has {data.n_rows} rows), got {row}")
+        return int(row)
+
+    def check_values(self, values: object) -> np.ndarray:
+        """``values`` as a float64 array of one finite number per feature, else a ``ValueError``."""
+        data = self.require_data("values")
+        try:
+            array = np.array(values if isinstance(values, np.ndarray) else list(values), dtype=np.float64).ravel()
+        except (TypeError, ValueError):
+            raise TypeError(f"values must be {data.n_features} numbers, got {type(values).__name__}") from None
+        if array.shape != (data.n_features,):
+            raise ValueError(f"values needs {data.n_features} numbers (one per feature), got {array.size}")
+        if not np.isfinite(array).all():
+            raise ValueError("values must be finite numbers")
+        return array
+
+    def check_target_class(self, k: object) -> int:
+        data = self.require_data("target_class")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
+            raise TypeError(f"target_class must be an int, got {type(k).__name__}")
+        n = len(data.class_names)
+        if data.mode == "regression" and k != 0:
+            raise ValueError("target_class is 0 for regression")
+        if data.mode == "classification" and not 0 <= k < n:
+            raise ValueError(f"target_class must be between 0 and {n - 1} ({n} classes), got {k}")
+        return int(k)
+
+    def check_layer(self, name: object) -> str:
+        """``name`` if it names a module of the model, else an error listing close names."""
+        resolve_layer(self.model, name)
+        return name
+
+    # -- views --------------------------------------------------------------------------------
+    def observe(self, callback: Callable[[frozenset[str]], None]) -> None:
+        """Call ``callback(changes)`` when the selection or the model changes; ``changes`` names what
+        changed (``"row"``, ``"values"``, ``"target_class"``, ``"selected_layer"``, ``"model"``).
+        Bound methods are held weakly, so a view can be freed without unobserving."""
+        ref = weakref.WeakMethod(callback) if hasattr(callback, "__self__") else (lambda: callback)
+        with self._observers_lock:
+            self._observers.append(ref)
+
+    def unobserve(self, callback: Callable) -> None:
+        with self._observers_lock:
+            self._observers = [r for r in self._observers if r() is not None and r() != callback]
+
+    def _notify(self, changes: set[str]) -> None:
+        if not changes:
+            return
+        with self._observers_lock:
+            callbacks = [r() for r in self._observers]
+            self._observers = [r for r, c in zip(self._observers, callbacks) if c is not None]
+        frozen = frozenset(changes)
+        for callback in callbacks:
+            if callback is None:
+                continue
+            try:
+                callback(frozen)
+            except Exception as error:  # one broken view must not stop the others
+                warnings.warn(f"nnwidgets: a view failed to follow {sorted(frozen)}: {error}", stacklevel=2)
+
+    # -- the model changing -------------------------------------------------------------------
+    def check_for_changes(self) -> bool:
+        """Compare the model with what results were computed from; if it changed (training steps,
+        new weights, a new layer), forget old results and tell every view. Cheap: version counters
+        and a few probed values, never a copy of the weights."""
+        signature = model_signature(self.model)
+        if signature == self._signature:
+            return False
+        self._signature = signature
+        self.version += 1
+        version = self.version
+        self._cache.drop(lambda key: key[1] == version)
+        try:
+            self.check_layer(self._layer)
+        except ValueError:
+            self._layer = default_layer(self.model)
+        self._notify({"model"})
+        return True
+
+    def refresh(self) -> None:
+        """Recompute everything from the model as it is now (also when no change was detected)."""
+        self._signature = None
+        self.check_for_changes()
+
+    # -- results ------------------------------------------------------------------------------
+    def key(self, task: Task, version: int | None = None) -> tuple:
+        return (type(task).__name__, self.version if version is None else version, task)
+
+    def request(self, slot: Slot, task: Task) -> None:
+        """Deliver ``task``'s result to ``slot`` (now if cached, else when computed in the background)."""
+        version = self.version
+        scheduler().request(slot, self.key(task, version), lambda job: self._run(task, version, job), cache=self._cache,
+                            keep=task.keep, lane=task.lane, priority=task.priority, describe=task.describe(self))
+
+    def compute(self, task: Task, version: int | None = None) -> Any:
+        """``task``'s result, computed on this thread unless cached or running elsewhere."""
+        v = self.version if version is None else version
+        return scheduler().compute(self.key(task, v), lambda job: self._run(task, v, job), cache=self._cache,
+                                   keep=task.keep, lane=task.lane, priority=task.priority, describe=task.describe(self))
+
+    def peek(self, task: Task) -> tuple[bool, Any]:
+        """``(True, result)`` if ``task`` is cached for the current model version, else ``(False, None)``."""
+        return self._cache.get(self.key(task))
+
+    def _run(self, task: Task, version: int, job: Any) -> Any:
+        if self.problem and task.reads_model:
+            raise ShadowError(self.problem)
+        before = weights_version(self.model) if task.reads_model else None
+        result = task.run(self, version, job)
+        if task.reads_model and weights_version(self.model) != before:
+            raise ModelChanged("the model changed while this was computed (training?); it is computed again once the cell ends, or on refresh()")
+        return result
+
+    def __repr__(self) -> str:
+        data = "no data" if self.data is None else f"{self.data.n_rows:,} rows × {self.data.n_features} features, {self.data.mode}"
+        return f"Inspector({type(self.model).__name__}, {data}, row={self._row}, selected_layer={self._layer!r})"
+
+
+def _frozen(array: np.ndarray) -> np.ndarray:
+    array = np.array(array, dtype=np.float64)
+    array.flags.writeable = False
+    return array

@@ -1,0 +1,350 @@
+"""The one scheduler for work that must not block the kernel: a worker thread per lane ("quick" for
+work on the current row, "slow" for work over the whole data), the newest request of each view wins,
+one computation per key however many views want it, superseded work dropped or cancelled.
+
+A view owns a :class:`Slot` per kind of result it shows. ``request(slot, key, ...)`` makes ``key``
+the one result that slot wants: a cached result is delivered at once, else the computation is queued
+(or joined, when another slot already asked for the same key). A result reaches a slot only if it is
+still the one the slot wants, so an old answer never overwrites a newer one. Workers are ordinary
+(non-daemon) threads that retire when idle; at interpreter exit queued work is dropped and running
+work asked to stop, so the process ends normally with work in flight."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass, field
+from typing import Any
+
+LANES = ("quick", "slow")
+IDLE_EXIT_S = 30.0
+PROGRESS_EVERY_S = 0.1
+
+
+class Cancelled(Exception):
+    """Raised inside a job (by :meth:`Job.check`) once nobody wants its result any more."""
+
+
+class Job:
+    """What a running computation can ask: ``check()`` (stop early if superseded) and ``progress()``."""
+
+    def __init__(self, entry: "_Entry") -> None:
+        self._entry = entry
+        self._cancel = threading.Event()
+        self._last_progress = 0.0
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def check(self) -> None:
+        """Raise :class:`Cancelled` if the result is no longer wanted."""
+        if self._cancel.is_set():
+            raise Cancelled
+
+    def progress(self, fraction: float, text: str | None = None) -> None:
+        """Tell the waiting views how far the work is (0–1), at most every 0.1 s."""
+        now = time.monotonic()
+        if fraction < 1 and now - self._last_progress < PROGRESS_EVERY_S:
+            return
+        self._last_progress = now
+        self._entry.status(text or self._entry.describe, fraction)
+
+
+class Slot:
+    """One view's interest in one kind of result. ``deliver(result)`` / ``fail(error)`` are called
+    with the newest wanted result only; ``status(text, fraction)`` says what runs (``fraction`` None
+    while it waits in the queue)."""
+
+    def __init__(
+        self,
+        deliver: Callable[[Any], None],
+        fail: Callable[[Exception], None],
+        status: Callable[[str, float | None], None] | None = None,
+    ) -> None:
+        self.lock = threading.RLock()
+        self.wanted: Hashable | None = None
+        self.entry: _Entry | None = None
+        self.settled = threading.Event()
+        self.settled.set()
+        self._deliver, self._fail, self._status = deliver, fail, status
+
+    def finish(self, key: Hashable, ok: bool, value: Any) -> None:
+        with self.lock:
+            if self.wanted != key or self.settled.is_set():
+                return
+            self.entry = None
+            try:
+                (self._deliver if ok else self._fail)(value)
+            finally:
+                self.settled.set()
+
+    def status(self, text: str, fraction: float | None) -> None:
+        if self._status is not None and not self.settled.is_set():
+            self._status(text, fraction)
+
+
+class ResultCache:
+    """Results by key, least recently used dropped first, ``keep`` of each kind (``key[0]``)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._kinds: dict[Hashable, OrderedDict] = {}
+
+    def get(self, key: tuple) -> tuple[bool, Any]:
+        with self._lock:
+            kind = self._kinds.get(key[0])
+            if kind is None or key not in kind:
+                return False, None
+            kind.move_to_end(key)
+            return True, kind[key]
+
+    def put(self, key: tuple, value: Any, keep: int) -> None:
+        with self._lock:
+            kind = self._kinds.setdefault(key[0], OrderedDict())
+            kind[key] = value
+            while len(kind) > keep:
+                kind.popitem(last=False)
+
+    def drop(self, keep: Callable[[tuple], bool]) -> None:
+        """Forget every result whose key ``keep`` rejects (e.g. results of an old model version)."""
+        with self._lock:
+            for kind in self._kinds.values():
+                for key in [k for k in kind if not keep(k)]:
+                    del kind[key]
+
+
+@dataclass(eq=False)
+class _Entry:
+    key: tuple
+    run: Callable[[Job], Any]
+    cache: ResultCache
+    keep: int
+    lane: str
+    priority: int
+    seq: int
+    describe: str
+    slots: set = field(default_factory=set)
+    waiters: int = 0
+    state: str = "queued"
+    job: Job | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+    ok: bool = False
+    value: Any = None
+
+    def status(self, text: str, fraction: float | None) -> None:
+        for slot in list(self.slots):
+            slot.status(text, fraction)
+
+
+class Scheduler:
+    """See the module docstring. One per process (:func:`scheduler`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = {lane: threading.Condition(self._lock) for lane in LANES}
+        self._queues: dict[str, list[_Entry]] = {lane: [] for lane in LANES}
+        self._entries: dict[tuple, _Entry] = {}
+        self._threads: dict[str, threading.Thread | None] = dict.fromkeys(LANES)
+        self._seq = itertools.count()
+        self._closed = False
+        try:
+            threading._register_atexit(self.shutdown)  # runs before Python joins non-daemon threads
+        except (AttributeError, RuntimeError):
+            pass
+
+    # -- asking -------------------------------------------------------------------------------
+    def request(
+        self,
+        slot: Slot,
+        key: tuple,
+        run: Callable[[Job], Any],
+        *,
+        cache: ResultCache,
+        keep: int = 16,
+        lane: str = "quick",
+        priority: int = 0,
+        describe: str = "",
+    ) -> None:
+        """Make ``key`` the result ``slot`` wants, delivering it now if cached, else when computed."""
+        with slot.lock:
+            previous = slot.entry
+            slot.wanted = key
+            hit, value = cache.get(key)
+            if hit:
+                with self._lock:
+                    self._leave(previous, slot)
+                slot.entry = None
+                slot.settled.clear()
+                slot.finish(key, True, value)
+                return
+            slot.settled.clear()
+            with self._lock:
+                entry = self._entries.get((id(cache), key))
+                if entry is None:
+                    entry = self._enqueue(key, run, cache, keep, lane, priority, describe)
+                entry.slots.add(slot)
+                if previous is not entry:
+                    self._leave(previous, slot)
+                slot.entry = entry
+                running = entry.state == "running"
+            slot.status(describe, 0.0 if running else None)
+
+    def withdraw(self, slot: Slot) -> None:
+        """``slot`` wants nothing any more (its view closed or went out of sight)."""
+        with slot.lock:
+            with self._lock:
+                self._leave(slot.entry, slot)
+            slot.entry = None
+            slot.wanted = None
+            slot.settled.set()
+
+    def compute(
+        self,
+        key: tuple,
+        run: Callable[[Job], Any],
+        *,
+        cache: ResultCache,
+        keep: int = 16,
+        lane: str = "quick",
+        priority: int = 0,
+        describe: str = "",
+    ) -> Any:
+        """The result for ``key``, computed on this thread unless cached or already running elsewhere."""
+        hit, value = cache.get(key)
+        if hit:
+            return value
+        with self._lock:
+            entry = self._entries.get((id(cache), key))
+            inline = entry is None or entry.state == "queued"
+            if entry is None:
+                entry = self._enqueue(key, run, cache, keep, lane, priority, describe, queue=False)
+            elif inline:
+                self._queues[entry.lane].remove(entry)
+            if inline:
+                entry.state, entry.job = "running", Job(entry)
+            entry.waiters += 1  # a caller waiting here keeps the work wanted
+        try:
+            if inline:
+                self._execute(entry)
+            else:
+                entry.done.wait()
+        finally:
+            with self._lock:
+                entry.waiters -= 1
+        if not entry.ok:
+            raise entry.value
+        return entry.value
+
+    def peek(self, key: tuple, cache: ResultCache) -> tuple[bool, Any]:
+        """``(True, result)`` if ``key`` is cached, else ``(False, None)``; never computes."""
+        return cache.get(key)
+
+    # -- working ------------------------------------------------------------------------------
+    def _enqueue(self, key, run, cache, keep, lane, priority, describe, queue: bool = True) -> _Entry:
+        if lane not in LANES:
+            raise ValueError(f"lane must be one of {LANES}, got {lane!r}")
+        entry = _Entry(key, run, cache, keep, lane, priority, next(self._seq), describe)
+        self._entries[(id(cache), key)] = entry
+        if queue and not self._closed:
+            self._queues[lane].append(entry)
+            self._start(lane)
+            self._wake[lane].notify()
+        return entry
+
+    def _leave(self, entry: _Entry | None, slot: Slot) -> None:
+        """(Under the lock.) ``slot`` no longer wants ``entry``: drop or cancel it if nobody does."""
+        if entry is None:
+            return
+        entry.slots.discard(slot)
+        if entry.slots or entry.waiters:
+            return
+        if entry.state == "queued":
+            self._queues[entry.lane].remove(entry)
+            self._entries.pop((id(entry.cache), entry.key), None)
+        elif entry.state == "running" and entry.job is not None:
+            entry.job.cancel()
+
+    def _start(self, lane: str) -> None:
+        if self._threads[lane] is None:
+            thread = threading.Thread(target=self._work, args=(lane,), name=f"nnwidgets-{lane}")
+            self._threads[lane] = thread
+            thread.start()
+
+    def _work(self, lane: str) -> None:
+        queue = self._queues[lane]
+        while True:
+            with self._lock:
+                while not queue and not self._closed:
+                    if not self._wake[lane].wait(IDLE_EXIT_S) and not queue:
+                        break
+                if self._closed or not queue:
+                    self._threads[lane] = None
+                    return
+                entry = min(queue, key=lambda e: (e.priority, e.seq))
+                queue.remove(entry)
+                entry.state, entry.job = "running", Job(entry)
+            entry.status(entry.describe, 0.0)
+            self._execute(entry)
+
+    def _execute(self, entry: _Entry) -> None:
+        try:
+            value, ok = entry.run(entry.job), True
+        except Cancelled:
+            with self._lock:
+                if (entry.slots or entry.waiters) and not self._closed:
+                    entry.state, entry.job, entry.seq = "queued", None, next(self._seq)
+                    self._queues[entry.lane].append(entry)
+                    self._start(entry.lane)
+                    self._wake[entry.lane].notify()
+                    return
+            value, ok = Cancelled("the result was no longer wanted"), False
+        except Exception as error:  # delivered to the views that asked, shown there
+            value, ok = error, False
+        if ok:
+            entry.cache.put(entry.key, value, entry.keep)
+        with self._lock:
+            entry.state, entry.ok, entry.value = "done", ok, value
+            self._entries.pop((id(entry.cache), entry.key), None)
+            slots = list(entry.slots)
+        entry.done.set()
+        for slot in slots:
+            slot.finish(entry.key, ok, value)
+
+    # -- ending -------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Drop queued work, ask running work to stop, let the workers end (called at exit)."""
+        with self._lock:
+            self._closed = True
+            for lane in LANES:
+                for entry in self._queues[lane]:
+                    self._entries.pop((id(entry.cache), entry.key), None)
+                    entry.ok, entry.value = False, Cancelled("nnwidgets is shutting down")
+                    entry.done.set()
+                self._queues[lane].clear()
+                self._wake[lane].notify_all()
+            for entry in self._entries.values():
+                if entry.job is not None:
+                    entry.job.cancel()
+
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._entries)
+
+    def threads(self) -> list[threading.Thread]:
+        with self._lock:
+            return [t for t in self._threads.values() if t is not None]
+
+
+_scheduler = Scheduler()
+
+
+def scheduler() -> Scheduler:
+    """The process's one scheduler."""
+    return _scheduler
