@@ -95,5 +95,7 @@ class Layout(anywidget.AnyWidget):
             self._closed = True
             for view in self.views:
                 view.close()
+            self.views = []
+            self.inspector = None
         super().close()
 

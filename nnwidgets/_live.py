@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import re
+import sys
 import types
 import warnings
 import weakref
@@ -90,6 +91,7 @@ def _reachable(shell: Any, targets: set[int]) -> set[int] | None:
     ran out of budget (then nothing is closed)."""
     namespace = shell.user_ns
     skip = {id(namespace), id(getattr(shell, "user_ns_hidden", None))}
+    skip.update(id(vars(m)) for m in list(sys.modules.values()) if m is not None)  # a function's globals
     for name in ("Out", "_oh", "In", "_ih"):
         if name in namespace:
             skip.add(id(namespace[name]))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pathlib
 import threading
+import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -30,11 +31,12 @@ INSPECTOR_ARGS = ("y", "feature_names", "class_names", "mode", "output", "prepro
 _WIDGET_PLUMBING = {"comm", "keys", "log", "tabbable", "tooltip", "layout", "children", "box_style"}
 
 
-def static_file(name: str) -> pathlib.Path | str:
-    """A bundled front-end file, or (JS only) a stand-in that says the bundle was never built."""
+def static_file(name: str) -> str:
+    """A bundled front-end file's text, or (JS only) a stand-in that says the bundle was never built.
+    Text, not a path: anywidget watches a path for edits and keeps every widget built from it alive."""
     path = _STATIC / name
     if path.exists():
-        return path
+        return path.read_text(encoding="utf-8")
     return _MISSING_BUNDLE if name.endswith(".js") else ""
 
 
@@ -236,10 +238,18 @@ class View(anywidget.AnyWidget):
         self._show_status()
 
     def wait(self, timeout: float | None = 120) -> "View":
-        """Block until every result this view asked for has arrived (for scripts and tests)."""
-        for slot in list(self._slots.values()):
-            slot.settled.wait(timeout)
-        return self
+        """Block until every result this view asked for has arrived, including what those results
+        asked for in turn (a GAM fit, then its terms for the row). For scripts and tests."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            with self._lock:
+                pending = [s for s in self._slots.values() if not s.settled.is_set()]
+            if not pending:
+                return self
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                return self
+            pending[0].settled.wait(left)
 
     # -- lifecycle ----------------------------------------------------------------------------
     @property

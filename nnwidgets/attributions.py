@@ -70,7 +70,7 @@ class Attributions(TabularView):
         if not changes & {"values", "target_class", "options", "model"}:
             return
         baseline = self.baseline if isinstance(self.baseline, str) else tuple(self.baseline)
-        target = self.inspector.target_class if self.mode == "classification" else 0
+        target = self.inspector.target_class if self.data.mode == "classification" else 0
         self.request_current("attributions", lambda values: Attribution(values, target, baseline, self.output, self.steps),
                              self._show)
 

@@ -101,7 +101,7 @@ class GamExplainer(TabularView):
 
     @property
     def fit_task(self) -> GamFit:
-        label = self.inspector.target_class if self.mode == "classification" else 0
+        label = self.inspector.target_class if self.data.mode == "classification" else 0
         return GamFit(label, self.options)
 
     def update(self, changes: set[str]) -> None:

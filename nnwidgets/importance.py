@@ -88,7 +88,7 @@ class Importance(TabularView):
         })
 
     def _show_ice(self, result: Sensitivity, values: np.ndarray) -> None:
-        column = self.inspector.target_class if self.mode == "classification" else 0
+        column = self.inspector.target_class if self.data.mode == "classification" else 0
         s = result.for_output(column)
         self._sensitivity = s
         self.set_trait("ice", {"grid": encode_array(s.grid), "current": encode_array(s.current),

@@ -85,7 +85,7 @@ class Surrogates(TabularView):
 
     @property
     def fits_task(self) -> SurrogateFits:
-        label = self.inspector.target_class if self.mode == "classification" else 0
+        label = self.inspector.target_class if self.data.mode == "classification" else 0
         return SurrogateFits(label, self.target, self.max_depth)
 
     def update(self, changes: set[str]) -> None:

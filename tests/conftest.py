@@ -2,28 +2,37 @@ import pytest
 import torch
 from torch import nn
 
+_HOOK_DICTS = ("_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
+               "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
+               "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks")
+
 
 def fingerprint(model: nn.Module) -> dict:
-    """Everything a widget must leave as it found: values, flags, grads and hooks."""
+    """Everything a view must leave as it found: every parameter's and buffer's values (persistent or
+    not) and version counter, flags, gradients and every hook registry."""
+    tensors = {**dict(model.named_parameters(remove_duplicate=False)), **{f"buffer:{k}": v for k, v in model.named_buffers(remove_duplicate=False)}}
     return {
-        "tensors": {k: v.detach().clone() for k, v in model.state_dict(keep_vars=True).items()},
+        "tensors": {k: v.detach().clone() for k, v in tensors.items()},
+        "versions": {k: v._version for k, v in tensors.items()},
         "training": [m.training for m in model.modules()],
         "requires_grad": [p.requires_grad for p in model.parameters()],
         "grads": [None if p.grad is None else (id(p.grad), p.grad.clone()) for p in model.parameters()],
-        "hooks": [
-            {a: list(getattr(m, a).items()) for a in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks")}
-            for m in model.modules()
-        ],
-        "versions": [p._version for p in model.parameters()],
+        "hooks": [{a: list(getattr(m, a).items()) for a in _HOOK_DICTS if hasattr(m, a)} for m in model.modules()],
         "grad_mode": torch.is_grad_enabled(),
     }
+
+
+def _bits(t: torch.Tensor) -> torch.Tensor:
+    return t.reshape(-1).contiguous().view(torch.uint8) if t.is_floating_point() else t
 
 
 def assert_same_state(before: dict, after: dict) -> None:
     assert before["tensors"].keys() == after["tensors"].keys()
     for k in before["tensors"]:
-        assert torch.equal(before["tensors"][k], after["tensors"][k]), k
-    for key in ("training", "requires_grad", "hooks", "versions", "grad_mode"):
+        a, b = before["tensors"][k], after["tensors"][k]
+        assert a.dtype == b.dtype and a.shape == b.shape, k
+        assert torch.equal(_bits(a), _bits(b)), k  # bitwise: NaN equals NaN, -0.0 differs from 0.0
+    for key in ("versions", "training", "requires_grad", "hooks", "grad_mode"):
         assert before[key] == after[key], key
     for b, a in zip(before["grads"], after["grads"]):
         assert (b is None) == (a is None)

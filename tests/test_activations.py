@@ -5,7 +5,8 @@ from torch import nn
 
 import nnwidgets as nw
 from nnwidgets.core import decode_array
-from nnwidgets.core.activations import dataset_flags, layer_activity, leaf_layers, record_outputs
+from nnwidgets.core.activations import bounds, leaf_layers
+from nnwidgets.core.tasks import OverData, RowPass
 from planted import data
 
 
@@ -20,76 +21,83 @@ def planted_net():
     return net
 
 
-def test_outputs_equal_a_manual_forward():
+def test_row_outputs_equal_a_manual_forward():
     net = planted_net()
     X = data(features=3)
-    outputs = record_outputs(net, X)
+    s = nw.Inspector(net, X)
+    layers = s.compute(RowPass(tuple(X[4]))).layers
+    x = torch.tensor(X[4:5], dtype=torch.float32)
+    with torch.no_grad():
+        assert np.allclose(layers["1"], net[1](net[0](x)).numpy())
+        assert np.allclose(layers["3"], net(x).numpy())
+    assert list(layers) == ["0", "1", "2", "3"]
+
+
+def test_dead_and_saturated_units_over_the_data():
+    net = planted_net()
+    X = data(features=3)
+    flags = nw.Inspector(net, X).compute(OverData()).pass_.flags
     x = torch.tensor(X, dtype=torch.float32)
     with torch.no_grad():
-        h = net[1](net[0](x))
-        assert np.allclose(outputs["1"], h.numpy())
-        assert np.allclose(outputs["3"], net(x).numpy())
-    assert list(outputs) == ["0", "1", "2", "3"]
-
-
-def test_dead_and_saturated_units_are_found():
-    flags = dataset_flags(planted_net(), data(features=3))
-    dead, saturated = flags["1"]
-    assert dead.tolist() == [True, False, False, False] and not saturated.any()
+        hidden = net[1](net[0](x)).numpy()
+    assert flags["1"][0].tolist() == list((hidden <= 0).all(axis=0))  # counted another way
+    assert flags["1"][0].tolist() == [True, False, False, False] and not flags["1"][1].any()
     dead, saturated = flags["3"]
     assert saturated.tolist() == [False, True] and not dead.any()
     assert not flags["0"][0].any()  # a Linear layer's units are never called dead
 
 
-def test_hooks_are_removed_even_when_the_forward_fails():
-    class Boom(nn.Module):
-        def forward(self, x):
-            raise RuntimeError("boom")
+@pytest.mark.parametrize("module, expected", [(nn.ReLU6(), (0.0, 6.0)), (nn.Hardtanh(-2.0, 3.0), (-2.0, 3.0)),
+                                              (nn.Sigmoid(), (0.0, 1.0)), (nn.Tanh(), (-1.0, 1.0)), (nn.GELU(), None)])
+def test_saturation_bounds_come_from_the_module(module, expected):
+    assert bounds(module) == expected
 
-    net = nn.Sequential(nn.Linear(3, 3), Boom())
-    with pytest.raises(RuntimeError, match="boom"):
-        record_outputs(net, data(features=3))
-    assert all(not m._forward_hooks for m in net.modules())
+
+def test_relu6_and_hardtanh_units_in_mid_range_are_not_saturated():
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(3, 4), nn.ReLU6(), nn.Linear(4, 4), nn.Hardtanh(-3.0, 3.0))
+    with torch.no_grad():
+        net[0].weight.zero_(); net[0].bias.copy_(torch.tensor([1.0, 2.0, 3.0, 10.0]))  # noqa: E702
+        net[2].weight.zero_(); net[2].bias.copy_(torch.tensor([-0.9, 0.9, 5.0, -5.0]))  # noqa: E702
+    flags = nw.Inspector(net, data(features=3)).compute(OverData()).pass_.flags
+    assert flags["1"][1].tolist() == [False, False, False, True]  # only 10 → 6 is at ReLU6's top
+    assert flags["3"][1].tolist() == [False, False, True, True]  # ±0.9 is mid-range for ±3
 
 
 def test_conv_outputs_are_flattened_and_lstm_tuples_handled():
-    conv = nn.Sequential(nn.Unflatten(1, (1, 4, 4)), nn.Conv2d(1, 2, 3), nn.ReLU())
-    out = record_outputs(conv, data(rows=5, features=16))
-    assert out["1"].shape == (5, 2 * 2 * 2)
-    lstm = nn.LSTM(3, 5, batch_first=True)
-    out = record_outputs(nn.Sequential(nn.Unflatten(1, (1, 3)), lstm), data(rows=4, features=3))
-    assert out["1"].shape == (4, 5)
+    conv = nn.Sequential(nn.Unflatten(1, (1, 4, 4)), nn.Conv2d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8, 2))
+    X = data(rows=5, features=16)
+    assert nw.Inspector(conv, X).compute(RowPass(tuple(X[0]))).layers["1"].shape == (1, 2 * 2 * 2)
+
+    class LastStep(nn.Module):
+        def forward(self, out):
+            return out[0][:, -1]
+
+    lstm = nn.Sequential(nn.Unflatten(1, (1, 3)), nn.LSTM(3, 5, batch_first=True), LastStep(), nn.Linear(5, 2))
+    X3 = data(rows=4, features=3)
+    assert nw.Inspector(lstm, X3).compute(RowPass(tuple(X3[0]))).layers["1"].shape == (1, 5)
     assert [n for n, _ in leaf_layers(nn.Linear(2, 2))] == [""]
 
 
-def test_widget_follows_values_and_selection():
+def test_widget_follows_values_selection_and_training():
     net = planted_net()
     X = data(features=3)
-    act = nw.Activations(net, X, selected_layer="1")
-    assert act.activity["names"] == ["0", "1", "2", "3"]
-    sizes = decode_array(act.activity["sizes"]).tolist()
-    assert sizes == [4, 4, 2, 2]
+    s = nw.Inspector(net, X, selected_layer="1")
+    act = nw.Activations(s).wait()
+    assert act.activity["names"] == ["0", "1", "2", "3"] and act.selected_layer == "1"
+    assert decode_array(act.activity["sizes"]).tolist() == [4, 4, 2, 2]
     assert decode_array(act.activity["dead"])[4:8].tolist() == [1, 0, 0, 0]
     act.values = [2.0, 3.0, 0.0]
-    values = decode_array(act.activity["values"])
-    assert values[4:8].tolist() == [0.0, 3.0, 0.0, 1.0]
+    act.wait()
+    assert decode_array(act.activity["values"])[4:8].tolist() == [0.0, 3.0, 0.0, 1.0]
     assert decode_array(act.activity["for_values"]).tolist() == [2.0, 3.0, 0.0]
     fig = act.figure()
     assert len(fig.axes) == 4 and "1 dead" in fig.axes[1].get_title()
-
-
-def test_flags_refresh_after_training():
-    net = planted_net()
-    act = nw.Activations(net, data(features=3))
     with torch.no_grad():
         net[0].bias.zero_()
-    assert act.refresh_if_changed()
+    assert s.check_for_changes()
+    act.wait()
     # Unit 0 now follows x0 and comes alive; unit 3 (an all-zero weight row) lost its +1 bias and died.
     assert decode_array(act.activity["dead"])[4:8].tolist() == [0, 0, 0, 1]
-
-
-def test_layer_activity_in_a_script():
-    net = planted_net()
-    X = data(features=3)
-    layers = layer_activity(net, X[0], dataset_flags(net, X))
-    assert [a.type for a in layers] == ["Linear", "ReLU", "Linear", "Sigmoid"]
+    s.selected_layer = "3"
+    assert act.selected_layer == "3"

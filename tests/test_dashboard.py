@@ -17,17 +17,19 @@ def digits_like():
 
 def test_one_row_and_one_layer_selection_drive_every_view():
     net, X = digits_like()
-    dash = nw.Dashboard(net, X).wait()
-    assert [dash.tabs.get_title(i) for i in range(7)] == ["Model", "Explain", "Inside", "Attributions", "Importance", "Surrogates", "Weights"]
+    s = nw.Inspector(net, X)
+    dash = nw.Dashboard(s, input_shape=(4, 4)).wait()
+    assert dash.tab_titles == ["Model", "Explain", "Inside", "Attributions", "Importance", "Surrogates", "Weights"]
     assert dash.tiles is not None and dash.tiles.tiles["values"]["shape"] == [8, 4, 4]
+    assert all(view.inspector is s for view in dash.views)
     dash.editor.row = 7  # a click in the editor
     dash.wait()
     for view in (dash.lime, dash.gam, dash.activations, dash.attributions, dash.importance, dash.surrogates):
         assert view.row == 7 and view.values == X[7].tolist(), type(view).__name__
     assert decode_array(dash.activations.activity["for_values"]).tolist() == X[7].tolist()
-    dash.explorer.bars.selected_layer = "2"  # a click on a bar
-    assert dash.selected_layer == dash.activations.selected_layer == dash.analysis.selected_layer == "2"
-    assert dash.distributions.selected_layer == "2" and dash.explorer.heatmap.layer == "2"
+    dash.bars.selected_layer = "2"  # a click on a bar
+    assert dash.selected_layer == s.selected_layer == dash.activations.selected_layer == dash.analysis.selected_layer == "2"
+    assert dash.distributions.selected_layer == "2" and dash.heatmap.layer == "2"
     dash.target_class = 2
     dash.wait()
     assert dash.lime.result.label == 2 and dash.attributions.result.target == 2
@@ -35,10 +37,44 @@ def test_one_row_and_one_layer_selection_drive_every_view():
     assert len(fig.axes) == 4 and len(fig.axes[0].patches) == 3 and len(fig.axes[3].patches) == 3
 
 
+def test_one_pass_over_the_data_serves_activations_and_their_analysis():
+    net, X = digits_like()
+    s = nw.Inspector(net, X)
+    dash = nw.Dashboard(s).wait()
+    from nnwidgets.core.tasks import OverData
+
+    shared = s.peek(OverData())[1]
+    assert dash.analysis.uses == shared.pass_.analysis
+    assert dash.activations.activity["flags_ready"]
+
+
 def test_tabular_inputs_have_no_tiles_tab_and_bad_arguments_are_named():
-    dash = nw.Dashboard(Planted(), data())
-    assert dash.tiles is None
+    """A width that happens to be a square (16 features) is not an image without input_shape."""
+    net, X = digits_like()
+    dash = nw.Dashboard(net, X)
+    assert dash.tiles is None and "Inside" in dash.tab_titles
     with pytest.raises(TypeError, match="unexpected keyword argument.*'colour'"):
         nw.Dashboard(Planted(), data(), colour="red")
     with pytest.raises(ValueError, match="could not take X's rows"):
         nw.Dashboard(Planted(), data(features=2))
+    with pytest.raises(TypeError, match="needs data"):
+        nw.Dashboard(nw.Inspector(Planted()))
+
+
+def test_a_dashboard_on_meta_weights_shows_messages_instead_of_crashing():
+    with torch.device("meta"):
+        net = nn.Sequential(nn.Linear(5, 4), nn.ReLU(), nn.Linear(4, 3))
+    dash = nw.Dashboard(net, data()).wait()
+    assert dash.bars.table["names"] == ["0", "1", "2"]
+    assert "meta" in dash.heatmap.message
+    for view in (dash.editor, dash.lime, dash.gam, dash.activations, dash.attributions, dash.importance, dash.surrogates):
+        assert "meta" in view.error, type(view).__name__
+
+
+def test_a_three_dimensional_output_is_refused_with_what_it_needs():
+    class PerToken(nn.Module):
+        def forward(self, x):
+            return x[:, :, None].repeat(1, 1, 6)
+
+    with pytest.raises(ValueError, match="one row of class scores"):
+        nw.Dashboard(PerToken(), data())

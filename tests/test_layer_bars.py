@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import traitlets
 import torch
 from matplotlib.figure import Figure
 from torch import nn
@@ -26,7 +27,7 @@ def test_first_weighted_layer_selected_and_validated(mlp):
     bars = nw.LayerBars(mlp)
     assert bars.selected_layer == "0"
     bars.selected_layer = "2"
-    with pytest.raises(ValueError, match="no layer named '7'"):
+    with pytest.raises(traitlets.TraitError, match="no layer named '7'"):
         bars.selected_layer = "7"
     assert bars.selected_layer == "2"
 

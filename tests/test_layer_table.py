@@ -86,3 +86,59 @@ def test_resolve_layer_suggests_close_names(mlp):
         resolve_layer(nested, "encodr.0")
     with pytest.raises(TypeError, match="layer must be a str"):
         resolve_layer(mlp, 2)
+
+
+def unique_parameter_count(model: nn.Module) -> int:
+    """Counted another way: distinct parameter storages, each once."""
+    seen = {}
+    for _, p in model.named_parameters(remove_duplicate=False):
+        if not isinstance(p, nn.parameter.UninitializedParameter):
+            seen[p.data_ptr() if not p.is_meta else id(p)] = p.numel()
+    return sum(seen.values())
+
+
+class Block(nn.Module):
+    """A block that owns a parameter itself (a positional embedding) besides its children's."""
+
+    def __init__(self):
+        super().__init__()
+        self.pos_emb = nn.Parameter(torch.zeros(7, 8))
+        self.attn = nn.MultiheadAttention(8, 2)
+        self.mlp = nn.Sequential(nn.Linear(8, 16), nn.GELU(), nn.Linear(16, 8))
+
+
+@pytest.mark.parametrize("make", [
+    lambda: nn.Transformer(d_model=16, nhead=2, num_encoder_layers=2, num_decoder_layers=2, dim_feedforward=32),
+    lambda: nn.Sequential(Block(), Block()),
+    lambda: nn.Sequential(nn.MultiheadAttention(8, 2)),
+])
+def test_every_depth_counts_every_parameter_once(make):
+    torch.manual_seed(0)
+    model = make()
+    total = unique_parameter_count(model)
+    assert sum(r.params for r in layer_table(model)) == total
+    for depth in range(1, max_depth(model) + 1):
+        assert sum(r.params for r in layer_table(model, depth)) == total, depth
+
+
+def test_tied_weights_are_counted_once_and_marked_shared():
+    emb = nn.Embedding(100, 8)
+    head = nn.Linear(8, 100, bias=False)
+    head.weight = emb.weight
+    model = nn.Sequential(emb, nn.ReLU(), head)
+    rows = layer_table(model)
+    assert sum(r.params for r in rows) == 800 == unique_parameter_count(model)
+    assert (rows[2].params, rows[2].shared, rows[2].has_weights) == (0, 800, True)
+
+
+def test_lazy_modules_are_listed_not_crashed_on():
+    model = nn.Sequential(nn.LazyLinear(3), nn.ReLU(), nn.Linear(3, 2))
+    rows = layer_table(model)
+    assert rows[0].lazy and rows[0].has_weights and rows[0].weight_shape is None and rows[0].params == 0
+    assert rows[2].params == 8
+    import nnwidgets as nw
+
+    bars = nw.LayerBars(model)
+    assert bars.table["names"] == ["0", "1", "2"]
+    heat = nw.WeightHeatmap(model, layer="0")
+    assert "lazy module" in heat.message

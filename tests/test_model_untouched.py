@@ -1,10 +1,21 @@
-"""Every widget operation leaves the live model exactly as it found it."""
+"""The live model belongs to the user: no view changes anything of it, at any moment, even while the
+user trains it in the same cell or in a thread."""
+
+import threading
+import time
+import warnings
 
 import numpy as np
 import pytest
+import torch
+from torch import nn
 
 import nnwidgets as nw
 from conftest import assert_same_state, busy_model, fingerprint
+from planted import Slow, data
+from test_shadow import quantisation_aware_model
+
+X6 = np.random.default_rng(0).normal(size=(60, 6))
 
 
 def _explorer_operations(e):
@@ -14,9 +25,6 @@ def _explorer_operations(e):
     e.heatmap.region = [0, 2, 0, 3]
     e.refresh()
     e.figure()
-
-
-X6 = np.random.default_rng(0).normal(size=(60, 6))
 
 
 def _explainer_operations(e):
@@ -30,6 +38,17 @@ def _explainer_operations(e):
     e.figure()
 
 
+def _dashboard_operations(d):
+    d.row = 3
+    d.wait()
+    d.selected_layer = "2"
+    d.target_class = 1
+    d.wait()
+    d.refresh()
+    d.wait()
+    d.figure()
+
+
 OPERATIONS = {
     "LayerBars": (nw.LayerBars, lambda w: [setattr(w, "metric", "output units"), setattr(w, "selected_layer", "1"), w.refresh(), w.figure()]),
     "WeightHeatmap": (
@@ -38,6 +57,9 @@ OPERATIONS = {
     ),
     "ModelExplorer": (nw.ModelExplorer, _explorer_operations),
     "Explainer": (lambda m: nw.Explainer(m, X6, num_samples=300), _explainer_operations),
+    "InputEditor": (lambda m: nw.InputEditor(m, X6), lambda w: [setattr(w, "row", 4), w.reset(), w.figure()]),
+    "LimeExplainer": (lambda m: nw.LimeExplainer(m, X6, num_samples=300), lambda w: [setattr(w, "row", 4), w.figure()]),
+    "GamExplainer": (lambda m: nw.GamExplainer(m, X6), lambda w: [setattr(w, "row", 4), w.figure()]),
     "Activations": (
         lambda m: nw.Activations(m, X6),
         lambda w: [setattr(w, "row", 4), setattr(w, "selected_layer", "2"), w.refresh(), w.figure()],
@@ -62,10 +84,7 @@ OPERATIONS = {
         lambda m: nw.Surrogates(m, X6),
         lambda w: [setattr(w, "row", 2), w.wait(), setattr(w, "max_depth", 2), w.wait(), w.refresh(), w.figure()],
     ),
-    "Dashboard": (
-        lambda m: nw.Dashboard(m, X6),
-        lambda w: [setattr(w, "row", 3), w.wait(), setattr(w, "selected_layer", "2"), setattr(w, "target_class", 1), w.wait(), w.refresh(), w.wait()],
-    ),
+    "Dashboard": (lambda m: nw.Dashboard(m, X6, input_shape=(2, 3)), _dashboard_operations),
     "Attributions": (
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],
@@ -80,4 +99,90 @@ def test_widget_leaves_model_untouched(name):
     before = fingerprint(model)
     widget = make(model)
     operate(widget)
+    widget.wait() if hasattr(widget, "wait") else None
     assert_same_state(before, fingerprint(model))
+
+
+def test_every_view_of_a_quantisation_aware_model_leaves_every_buffer_bitwise():
+    model = quantisation_aware_model()
+    X = np.random.default_rng(1).normal(size=(80, 4)) * 3
+    before = fingerprint(model)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        s = nw.Inspector(model, X)
+        views = [nw.Dashboard(s), nw.Explainer(s, ), nw.ModelExplorer(s)]
+        for i in range(3):
+            s.row = i
+        for view in views:
+            view.wait()
+    assert_same_state(before, fingerprint(model))
+
+
+def test_training_on_the_main_thread_while_a_job_runs():
+    """A LIME job is held inside a (shadow) forward pass while the user's loop trains: dropout stays
+    on for the user, gradients are theirs, and the optimiser's step moves the weights."""
+    torch.manual_seed(0)
+    model = Slow().train()
+    X = data(rows=200)
+    s = nw.Inspector(model, X)
+    Slow.gate, Slow.entered = threading.Event(), threading.Event()
+    try:
+        lime = nw.LimeExplainer(s, num_samples=500)
+        assert Slow.entered.wait(20), "the job never reached the model"
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+        x = torch.tensor(X[:32], dtype=torch.float32)
+        for _ in range(3):
+            before = model.body[0].weight.detach().clone()
+            optimizer.zero_grad()
+            out_a, out_b = model(x), model(x)
+            assert model.training and all(m.training for m in model.modules())
+            assert not torch.equal(out_a, out_b)  # dropout is on in the user's passes
+            out_a.sum().backward()
+            assert model.body[0].weight.grad is not None
+            optimizer.step()
+            assert not torch.equal(model.body[0].weight, before)  # the step moved the weights
+        assert lime.busy  # the job is still held inside its forward pass
+        Slow.gate.set()
+        lime.wait()
+        assert model.training and model.body[0].weight.grad is not None
+        assert "model changed while this was computed" in lime.status  # trained during the job: not shown as current
+    finally:
+        Slow.gate.set()
+        Slow.gate = None
+
+
+def test_training_in_a_thread_while_views_compute():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 2)).train()
+    X = data(rows=300)
+    y = torch.tensor((X[:, 0] > 0).astype(int))
+    s = nw.Inspector(model, X)
+    dash = nw.Dashboard(s)
+    problems = []
+
+    def train():
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+        x = torch.tensor(X, dtype=torch.float32)
+        for _ in range(60):
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(x), y)
+            if not all(m.training for m in model.modules()):
+                problems.append("a module was in eval mode during the user's step")
+            loss.backward()
+            if any(p.grad is None for p in model.parameters()):
+                problems.append("a gradient was missing at the user's step")
+            optimizer.step()
+
+    thread = threading.Thread(target=train)
+    thread.start()
+    deadline = time.monotonic() + 60
+    i = 0
+    while thread.is_alive() and time.monotonic() < deadline:
+        s.row = i % 50
+        i += 1
+        time.sleep(0.01)
+    thread.join()
+    assert problems == []
+    s.check_for_changes()
+    dash.wait()
+    assert all(v.error == "" for v in dash.views), [v.error for v in dash.views]

@@ -1,13 +1,15 @@
 import torch
 from torch import nn
 
-from nnwidgets.core import model_access, model_signature
+import numpy as np
+
+import nnwidgets as nw
+from nnwidgets.core import model_signature
 
 
-def test_unchanged_by_reading(mlp):
+def test_unchanged_by_every_view_reading_it(mlp):
     before = model_signature(mlp)
-    with model_access(mlp):
-        mlp(torch.randn(3, 4))
+    nw.Dashboard(mlp, np.random.default_rng(0).normal(size=(40, 4))).wait()
     assert model_signature(mlp) == before
 
 
@@ -38,10 +40,24 @@ def test_meta_and_empty_models_have_signatures():
     with torch.device("meta"):
         meta = nn.Linear(3, 3)
     assert model_signature(meta) == model_signature(meta)
-    assert model_signature(nn.Sequential()) == model_signature(nn.Sequential())
+    empty = nn.Sequential()
+    assert model_signature(empty) == model_signature(empty)
 
 
 def test_changes_when_a_parameterless_layer_is_added(mlp):
     before = model_signature(mlp)
     mlp.append(nn.Softmax(dim=-1))
     assert model_signature(mlp) != before
+
+
+def test_a_nan_weight_compares_equal_to_itself(mlp):
+    with torch.no_grad():
+        mlp[0].weight[0, 0] = float("nan")
+    assert model_signature(mlp) == model_signature(mlp)
+
+
+def test_bfloat16_and_lazy_models_have_signatures():
+    model = nn.Sequential(nn.Linear(3, 3)).to(torch.bfloat16)
+    assert model_signature(model) == model_signature(model)
+    lazy = nn.Sequential(nn.LazyLinear(2))
+    assert model_signature(lazy) == model_signature(lazy)

@@ -94,10 +94,10 @@ def test_follows_training_steps(mlp):
     opt = torch.optim.SGD(mlp.parameters(), lr=1.0)
     mlp(torch.randn(16, 4)).pow(2).sum().backward()
     opt.step()
-    assert heat.refresh_if_changed()
+    assert heat.inspector.check_for_changes()
     assert not np.array_equal(shown(heat), before)
     assert np.array_equal(shown(heat), mlp[0].weight.detach().numpy())
-    assert not heat.refresh_if_changed()
+    assert not heat.inspector.check_for_changes()
 
 
 def test_figure_uses_the_same_data_and_colours(mlp):

@@ -49,7 +49,7 @@ def test_widget_on_digits_sized_layer_selection_and_refresh():
         tiles.selected_unit = 16
     with torch.no_grad():
         net[0].weight[3].fill_(0.5)
-    assert tiles.refresh_if_changed()
+    assert tiles.inspector.check_for_changes()
     assert (decode_array(tiles.tiles["values"])[3] == 0.5).all()
     fig = tiles.figure()
     assert len(fig.axes) == 16 and fig.axes[3].get_title() == "3"

@@ -110,7 +110,7 @@ class Inspector:
                 self.target_class = target_class
             elif self.mode == "classification" and not self.problem:
                 self._target = int(np.argmax(self.prediction))
-        self._layer = default_layer(model) if selected_layer is None else self.check_layer(selected_layer)
+        self._layer = default_layer(model) if selected_layer is None else self.check_selected_layer(selected_layer)
 
     # -- data and outputs ---------------------------------------------------------------------
     def _check_data(self, X, y, feature_names, class_names, mode, output) -> None:
@@ -252,7 +252,7 @@ class Inspector:
 
     @selected_layer.setter
     def selected_layer(self, name: str) -> None:
-        name = self.check_layer(name)
+        name = self.check_selected_layer(name)
         if name != self._layer:
             self._layer = name
             self._notify({"selected_layer"})
@@ -264,7 +264,7 @@ class Inspector:
             "row": None if row is None else self.check_row(row),
             "values": None if values is None else self.check_values(values),
             "target_class": None if target_class is None else self.check_target_class(target_class),
-            "selected_layer": None if selected_layer is None else self.check_layer(selected_layer),
+            "selected_layer": None if selected_layer is None else self.check_selected_layer(selected_layer),
         }
         changed = set()
         if checked["row"] is not None:
@@ -316,7 +316,7 @@ class Inspector:
             raise ValueError(f"target_class must be between 0 and {n - 1} ({n} classes), got {k}")
         return int(k)
 
-    def check_layer(self, name: object) -> str:
+    def check_selected_layer(self, name: object) -> str:
         """``name`` if it names a module of the model, else an error listing close names."""
         resolve_layer(self.model, name)
         return name
@@ -362,7 +362,7 @@ class Inspector:
         version = self.version
         self._cache.drop(lambda key: key[1] == version)
         try:
-            self.check_layer(self._layer)
+            self.check_selected_layer(self._layer)
         except ValueError:
             self._layer = default_layer(self.model)
         self._notify({"model"})

@@ -22,7 +22,7 @@ def _probe(t: torch.Tensor) -> bytes:
         return b""
     flat = t.detach().view(-1)
     step = max(1, flat.numel() // _PROBE_POINTS)
-    return flat[::step][:_PROBE_POINTS].cpu().numpy().tobytes()
+    return flat[::step][:_PROBE_POINTS].contiguous().view(torch.uint8).cpu().numpy().tobytes()
 
 
 def _describe(t: torch.Tensor) -> tuple:

@@ -292,6 +292,7 @@ class Scheduler:
                 entry.state, entry.job = "running", Job(entry)
             entry.status(entry.describe, 0.0)
             self._execute(entry)
+            entry = None  # an idle worker must not keep the last job (and its inspector and model) alive
 
     def _execute(self, entry: _Entry) -> None:
         try:

@@ -27,6 +27,7 @@ _HOOK_DICTS = (
     "_backward_pre_hooks",
 )
 _MODULE_INTERNALS = {"_parameters", "_buffers", "_modules", "training", *_HOOK_DICTS}
+ALWAYS_COPIED = 65_536
 _COPIED = (nn.Module, torch.Tensor, list, tuple, dict, set, str, bytes, int, float, bool, complex, type(None))
 
 
@@ -148,7 +149,9 @@ class ShadowModel:
         shadow = self._current(version)
         with torch.no_grad():
             for i, (live, own) in enumerate(shadow.buffers):
-                if shadow.seen[i] != (live._version, own._version):
+                # Some kernels (fused fake-quantisation observers) write buffers without bumping their
+                # version counters: small buffers are copied every time, large ones when a counter moved.
+                if own.numel() <= ALWAYS_COPIED or shadow.seen[i] != (live._version, own._version):
                     own.copy_(live)
                     shadow.seen[i] = (live._version, own._version)
         with torch.set_grad_enabled(grad):
