@@ -47,7 +47,7 @@ def raw_predict(model):
 
 
 def bench_lime(model, rows=range(10, 40)) -> None:
-    print("(a) LIME, 5000 samples, 569x30: the widget's path (thread, model_access, cache) vs raw lime")
+    print("(a) LIME, 5000 samples, 569x30: the widget's path (scheduler thread, shadow model, cache) vs raw lime")
     # Torch's OpenMP pool keeps spinning after each call on the thread that made it; alternating
     # the main thread (raw lime) and the worker (widget) on 2 cores then slows whichever runs next
     # by up to 2x. One torch thread takes that artefact out, for both sides alike.
@@ -100,6 +100,7 @@ def bench_gam(model) -> None:
     for i in range(20):
         t0 = time.perf_counter()
         editor.row = i
+        editor.wait()  # until the prediction for the new row has arrived
         idle.append(time.perf_counter() - t0)
     gam.gridsearch = True  # a long fit (grid search over lam) in the background
     during = []
@@ -107,6 +108,7 @@ def bench_gam(model) -> None:
     while gam.busy and i < 200:
         t0 = time.perf_counter()
         editor.row = 20 + i % 500
+        editor.wait()
         during.append(time.perf_counter() - t0)
         i += 1
         time.sleep(0.02)

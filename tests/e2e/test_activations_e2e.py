@@ -1,10 +1,10 @@
-"""Activations in JupyterLab, linked to LayerBars and an InputEditor: a row change redraws the
-activations; selecting a layer in the bars highlights it; clicking a layer block selects it back."""
+"""Activations in JupyterLab beside LayerBars and an InputEditor of the same inspector: a row change
+redraws the activations; selecting a layer in the bars highlights it; clicking a layer block selects it back."""
 
 from .lab import Notebook
 
 SETUP = """
-import numpy as np, torch, traitlets, ipywidgets, nnwidgets as nw
+import numpy as np, torch, ipywidgets, nnwidgets as nw
 from sklearn.datasets import load_digits
 digits = load_digits()
 X = digits.data / 16
@@ -12,9 +12,8 @@ torch.manual_seed(0)
 net = torch.nn.Sequential(torch.nn.Linear(64, 100), torch.nn.ReLU(), torch.nn.Linear(100, 10))
 with torch.no_grad():
     net[0].bias[:5] = -50.0  # five units that can never fire
-editor, act, bars = nw.InputEditor(net, X), nw.Activations(net, X), nw.LayerBars(net)
-links = [traitlets.link((editor, n), (act, n)) for n in ("row", "values")]
-links.append(traitlets.link((bars, "selected_layer"), (act, "selected_layer")))
+s = nw.Inspector(net, X)
+editor, act, bars = nw.InputEditor(s), nw.Activations(s), nw.LayerBars(s)
 ipywidgets.VBox([bars, act, editor])
 """
 

@@ -1,17 +1,16 @@
-"""Attributions in JupyterLab, linked to an InputEditor: another row redraws the attributions."""
+"""Attributions in JupyterLab beside an InputEditor of the same inspector: another row redraws them."""
 
 import numpy as np
 
 from .lab import Notebook
 
 SETUP = """
-import numpy as np, torch, traitlets, ipywidgets, nnwidgets as nw
+import numpy as np, torch, ipywidgets, nnwidgets as nw
 torch.manual_seed(0)
 X = np.random.default_rng(0).normal(size=(100, 4))
 net = torch.nn.Linear(4, 2)
-editor = nw.InputEditor(net, X, feature_names=["a", "b", "<img src=x>", "d"])
-attr = nw.Attributions(net, X, feature_names=["a", "b", "<img src=x>", "d"])
-links = [traitlets.link((editor, name), (attr, name)) for name in ("row", "values", "target_class")]
+s = nw.Inspector(net, X, feature_names=["a", "b", "<img src=x>", "d"])
+editor, attr = nw.InputEditor(s), nw.Attributions(s)
 ipywidgets.VBox([editor, attr])
 """
 

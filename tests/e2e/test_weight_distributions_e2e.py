@@ -17,7 +17,8 @@ def test_histograms_selection_and_training(page, lab):
     nb.run(0)
     page.locator(".nnw-dist[data-name='2'] svg").first.wait_for()
     assert page.locator(".nnw-dist").count() == 2
-    assert page.locator(".nnw-dist[data-name='0'] path.nnw-init-He").count() == 1
+    curves = page.locator(".nnw-dist[data-name='0'] path.nnw-init")
+    assert curves.evaluate_all("paths => paths.map(p => p.dataset.init)") == ["PyTorch default", "Glorot", "He"]
     assert page.locator(".nnw-dist[data-name='0'] svg").first.locator("rect").count() == 40
     page.locator(".nnw-dist[data-name='2']").click()
     page.locator(".nnw-dist.nnw-selected[data-name='2']").wait_for()
