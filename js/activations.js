@@ -5,7 +5,7 @@ import { decodeArray } from "./lib/array.js";
 import { paint } from "./lib/colormap.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus, tooltip } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { svg } from "./lib/svg.js";
 import { valuesKey } from "./lib/values.js";
@@ -124,9 +124,9 @@ function render({ model, el: host, signal }) {
 
   const events = `change:activity change:selected_layer change:colormap ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, () => model.off(events, redraw));
+  return announce(model, signal, unlisten);
 }
 
 export default { render };

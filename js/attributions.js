@@ -3,7 +3,7 @@ import "./attributions.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars, orderByMagnitude } from "./lib/diverging_bars.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { matrixRow } from "./lib/svg.js";
 import { readValues, valuesKey } from "./lib/values.js";
@@ -55,9 +55,9 @@ function render({ model, el: host, signal }) {
 
   const events = `change:attributions change:baseline change:output change:steps change:target_class ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, () => model.off(events, redraw));
+  return announce(model, signal, unlisten);
 }
 
 export default { render };

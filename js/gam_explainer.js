@@ -4,7 +4,7 @@ import "./gam_explainer.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars } from "./lib/diverging_bars.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { extent, linearScale, matrixRow, pathData, svg } from "./lib/svg.js";
 import { readValues, valuesKey } from "./lib/values.js";
@@ -139,9 +139,9 @@ function render({ model, el: host, signal }) {
 
   const events = `change:curves change:row_terms change:selected_feature change:values change:target_class ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, () => model.off(events, redraw));
+  return announce(model, signal, unlisten);
 }
 
 export default { render };

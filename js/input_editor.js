@@ -3,7 +3,7 @@ import "./input_editor.css";
 import { decodeArray } from "./lib/array.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { encodeValues, readValues, sliderToValue, throttle, valuesKey } from "./lib/values.js";
 
@@ -159,9 +159,9 @@ function render({ model, el: host, signal }) {
 
   const events = `change:values change:row change:prediction change:target_class change:original_values ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, () => model.off(events, redraw));
+  return announce(model, signal, unlisten);
 }
 
 export default { render };

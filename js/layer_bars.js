@@ -1,7 +1,7 @@
 // LayerBars view: one bar per layer; click or ←/→ selects; hover shows exact values.
 import "./layer_bars.css";
 import { el, tooltip } from "./lib/dom.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { formatCount, formatShort } from "./lib/format.js";
 import { METRICS, decodeTable, displayName, metricValues } from "./lib/layer_table.js";
@@ -139,9 +139,9 @@ function render({ model, el: host, signal }) {
   root.dataset.uid = `nnw-bars-${Math.random().toString(36).slice(2, 9)}`;
   const events = "change:table change:metric change:log_scale change:selected_layer change:depth change:max_depth";
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, () => model.off(events, redraw));
+  return announce(model, signal, unlisten);
 }
 
 export default { render };

@@ -3,7 +3,7 @@ import "./lime_explainer.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars } from "./lib/diverging_bars.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { valuesKey } from "./lib/values.js";
 
@@ -52,9 +52,9 @@ function render({ model, el: host, signal }) {
 
   const events = `change:explanation ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, () => model.off(events, redraw));
+  return announce(model, signal, unlisten);
 }
 
 export default { render };

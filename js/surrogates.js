@@ -4,7 +4,7 @@ import "./surrogates.css";
 import { decodeArray } from "./lib/array.js";
 import { divergingBars, orderByMagnitude } from "./lib/diverging_bars.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { svg } from "./lib/svg.js";
 import { pathTo, treeLayout } from "./lib/tree_layout.js";
@@ -113,9 +113,9 @@ function render({ model, el: host, signal }) {
 
   const events = `change:fitted change:row_predictions change:chosen change:target_class ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, () => model.off(events, redraw));
+  return announce(model, signal, unlisten);
 }
 
 export default { render };

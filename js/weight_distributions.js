@@ -4,7 +4,7 @@ import "./weight_distributions.css";
 import { decodeArray } from "./lib/array.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
 import { histogram } from "./lib/histogram.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { matrixRow } from "./lib/svg.js";
 
@@ -84,9 +84,9 @@ function render({ model, el: host, signal }) {
 
   const events = `change:distributions change:selected_layer change:message ${STATUS_EVENTS}`;
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, () => model.off(events, redraw));
+  return announce(model, signal, unlisten);
 }
 
 export default { render };

@@ -3,7 +3,7 @@ import "./weight_heatmap.css";
 import { decodeArray } from "./lib/array.js";
 import { lutIndex, paint, symmetricLimit } from "./lib/colormap.js";
 import { el, tooltip } from "./lib/dom.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { formatCount, formatExact } from "./lib/format.js";
 import { cellAt, cellSpan, dragRegion, fitLayout } from "./lib/heatmap_geometry.js";
@@ -212,10 +212,10 @@ function render({ model, el: host, signal }) {
 
   const events = "change:heatmap change:message change:parameters change:parameter change:colormap";
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
   return announce(model, signal, () => {
-    model.off(events, redraw);
+    unlisten();
     window.removeEventListener("mousemove", onMove);
     window.removeEventListener("mouseup", onUp);
   });

@@ -4,7 +4,7 @@ import { decodeArray } from "./lib/array.js";
 import { paint } from "./lib/colormap.js";
 import { el } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
-import { announce } from "./lib/lifecycle.js";
+import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 import { stepIndex } from "./lib/scales.js";
 
@@ -69,9 +69,9 @@ function render({ model, el: host, signal }) {
 
   const events = "change:tiles change:selected_unit change:colormap change:layer";
   const redraw = coalesce(draw);
-  model.on(events, redraw);
+  const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, () => model.off(events, redraw));
+  return announce(model, signal, unlisten);
 }
 
 export default { render };

@@ -50,7 +50,7 @@ export function busyIndicator() {
 /** The status line's words: the running work and, when known, its share done. */
 export function statusText(status, progress) {
   if (!status) return "";
-  return progress >= 0 && progress < 1 ? `${status}… ${Math.round(progress * 100)} %` : `${status}…`;
+  return progress > 0 && progress < 1 ? `${status}… ${Math.round(progress * 100)} %` : `${status}…`;
 }
 
 /** Reflect a widget's `busy`, `status`, `progress` and `error` traits: the status indicator (made
@@ -63,7 +63,7 @@ export function showStatus(model, root, indicator, message) {
   indicator.hidden = !busy && !status;
   spinner.hidden = !busy;
   text.textContent = busy ? statusText(status, progress) : status;
-  bar.hidden = !busy || !(progress >= 0 && progress < 1);
+  bar.hidden = !busy || !(progress > 0 && progress < 1);
   if (!bar.hidden) bar.value = progress;
   indicator.title = text.textContent;
   root.classList.toggle("nnw-is-busy", busy);

@@ -21,3 +21,13 @@ export function announce(model, signal, detach) {
   signal?.addEventListener("abort", end, { once: true });
   return end;
 }
+
+/** Call `callback` on each of the space-separated `events`, registered one by one: hosts other than
+ * Jupyter's Backbone models (marimo) take one event name per `model.on`. Returns the undo. */
+export function listen(model, events, callback) {
+  const names = events.split(/\s+/).filter(Boolean);
+  for (const name of names) model.on(name, callback);
+  return () => {
+    for (const name of names) model.off(name, callback);
+  };
+}

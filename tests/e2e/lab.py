@@ -41,10 +41,12 @@ def free_port() -> int:
 
 
 class LabServer:
-    """``jupyter lab`` on loopback in its own directories, stopped by :meth:`stop`."""
+    """``jupyter lab`` (or, with ``app="notebook"``, Notebook 7) on loopback in its own directories,
+    stopped by :meth:`stop`."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, app: str = "lab") -> None:
         self.root = root
+        self.app = app
         self.port = free_port()
         self.token = uuid.uuid4().hex
         home = root / ".jupyter-home"
@@ -62,7 +64,7 @@ class LabServer:
         self.log = open(root / "lab.log", "w")
         self.process = subprocess.Popen(
             [
-                sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={self.port}",
+                sys.executable, "-m", "jupyter", app, "--no-browser", f"--port={self.port}",
                 "--ServerApp.ip=127.0.0.1", f"--ServerApp.token={self.token}", "--allow-root",
                 f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
                 "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
@@ -86,6 +88,8 @@ class LabServer:
         raise TimeoutError("jupyter lab did not start")
 
     def url(self, notebook: str) -> str:
+        if self.app == "notebook":
+            return f"http://127.0.0.1:{self.port}/notebooks/{notebook}?token={self.token}"
         # `reset` opens only this notebook, not the tabs a previous test left in the workspace.
         return f"http://127.0.0.1:{self.port}/lab/tree/{notebook}?reset&token={self.token}"
 
