@@ -18,8 +18,11 @@ install: $(STAMP) bundle
 bundle:
 	npm run build --silent
 
+# Containers run as root, which jupyter refuses without --allow-root.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: install
-	$(VENV)/bin/jupyter lab notebooks/00_tour.ipynb
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_tour.ipynb
 
 browser:
 	bash .ci/ensure-chromium

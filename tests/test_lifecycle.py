@@ -128,3 +128,16 @@ def test_model_changes_reach_views_after_each_cell():
     finally:
         shell.run_cell("editor.close()")
         InteractiveShell.clear_instance()
+
+
+def test_dropping_an_inspector_and_its_model_frees_them_even_after_background_work():
+    model = make_model()
+    ref = weakref.ref(model)
+    s = nw.Inspector(model, data())
+    from nnwidgets.core.tasks import OverData, RowPass
+
+    s.compute(OverData())
+    s.compute(RowPass(tuple(data()[0])))
+    del model, s
+    gc.collect()
+    assert ref() is None
