@@ -122,11 +122,16 @@ function render({ model, el: host, signal }) {
     select(names[Math.min(names.length - 1, Math.max(0, (i < 0 ? 0 : i) + moves[event.key]))]);
   });
 
-  const events = `change:activity change:selected_layer change:colormap ${STATUS_EVENTS}`;
+  const events = `change:activity change:selected_layer change:colormap`;
   const redraw = coalesce(draw);
   const unlisten = listen(model, events, redraw);
+  // Status changes (busy, progress, errors) only touch the status line, never redraw the content.
+  const unlistenStatus = listen(model, STATUS_EVENTS, coalesce(() => showStatus(model, root, busy, message)));
   draw();
-  return announce(model, signal, unlisten);
+  return announce(model, signal, () => {
+    unlisten();
+    unlistenStatus();
+  });
 }
 
 export default { render };

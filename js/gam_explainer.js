@@ -137,11 +137,16 @@ function render({ model, el: host, signal }) {
     root.dataset.renderCount = String(++renderCount);
   };
 
-  const events = `change:curves change:row_terms change:selected_feature change:values change:target_class ${STATUS_EVENTS}`;
+  const events = `change:curves change:row_terms change:selected_feature change:values change:target_class`;
   const redraw = coalesce(draw);
   const unlisten = listen(model, events, redraw);
+  // Status changes (busy, progress, errors) only touch the status line, never redraw the content.
+  const unlistenStatus = listen(model, STATUS_EVENTS, coalesce(() => showStatus(model, root, busy, message)));
   draw();
-  return announce(model, signal, unlisten);
+  return announce(model, signal, () => {
+    unlisten();
+    unlistenStatus();
+  });
 }
 
 export default { render };

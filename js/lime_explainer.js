@@ -50,11 +50,16 @@ function render({ model, el: host, signal }) {
     root.dataset.drawnAt = String(performance.now());
   };
 
-  const events = `change:explanation ${STATUS_EVENTS}`;
+  const events = `change:explanation`;
   const redraw = coalesce(draw);
   const unlisten = listen(model, events, redraw);
+  // Status changes (busy, progress, errors) only touch the status line, never redraw the content.
+  const unlistenStatus = listen(model, STATUS_EVENTS, coalesce(() => showStatus(model, root, busy, message)));
   draw();
-  return announce(model, signal, unlisten);
+  return announce(model, signal, () => {
+    unlisten();
+    unlistenStatus();
+  });
 }
 
 export default { render };

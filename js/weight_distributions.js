@@ -82,11 +82,16 @@ function render({ model, el: host, signal }) {
     root.dataset.stds = Array.from(stds, (v) => v.toPrecision(6)).join(",");
   };
 
-  const events = `change:distributions change:selected_layer change:message ${STATUS_EVENTS}`;
+  const events = `change:distributions change:selected_layer change:message`;
   const redraw = coalesce(draw);
   const unlisten = listen(model, events, redraw);
+  // Status changes (busy, progress, errors) only touch the status line, never redraw the content.
+  const unlistenStatus = listen(model, STATUS_EVENTS, coalesce(() => showStatus(model, root, busy, message)));
   draw();
-  return announce(model, signal, unlisten);
+  return announce(model, signal, () => {
+    unlisten();
+    unlistenStatus();
+  });
 }
 
 export default { render };

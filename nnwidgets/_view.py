@@ -175,10 +175,11 @@ class View(anywidget.AnyWidget):
                     lambda error, n=name: self._failed(n, error),
                     lambda text, fraction, n=name: self._progress(n, text, fraction),
                 )
-            slot.deliver_to = deliver
             self._statuses[name] = (task.describe(self.inspector), None)
-        self._show_status()
-        self.inspector.request(slot, task)
+        with slot.lock:  # a late result of the previous request must not meet this request's `deliver`
+            slot.deliver_to = deliver
+            self.inspector.request(slot, task)
+        self._show_status()  # after: a result delivered at once (cached, or quick work) never flashes "busy"
 
     def _delivered(self, name: str, result: Any) -> None:
         slot = self._slots[name]

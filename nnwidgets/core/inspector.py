@@ -4,6 +4,7 @@ follow, and the results they share (computed once per model version, off the ker
 from __future__ import annotations
 
 import threading
+import time
 import warnings
 import weakref
 from collections.abc import Callable, Iterable, Sequence
@@ -22,6 +23,7 @@ from .tabular import MODES, Tabular, as_labels, as_matrix, names
 from .tasks import RowPass, Task
 
 PROBE_ROWS = 512
+INLINE_S = 0.01  # quick work measured below this runs on the caller's thread: no hop to a worker
 SELECTION = ("row", "values", "target_class", "selected_layer")
 
 
@@ -91,6 +93,7 @@ class Inspector:
         self.version = 0
         self._signature = model_signature(model)
         self._cache = ResultCache()
+        self._costs: dict[str, float] = {}  # recent run time of each task kind, in seconds
         self._observers: list[Callable[[], Callable | None]] = []
         self._observers_lock = threading.Lock()
         self.data: Tabular | None = None
@@ -378,10 +381,15 @@ class Inspector:
         return (type(task).__name__, self.version if version is None else version, task)
 
     def request(self, slot: Slot, task: Task) -> None:
-        """Deliver ``task``'s result to ``slot`` (now if cached, else when computed in the background)."""
+        """Deliver ``task``'s result to ``slot``: now if cached; computed on this thread if it is quick
+        work measured to take under ``INLINE_S`` (a small model's prediction), else in the background."""
         version = self.version
+        cost = self._costs.get(type(task).__name__)
+        inline = (task.lane == "quick" and cost is not None and cost < INLINE_S
+                  and threading.current_thread() is threading.main_thread())
         scheduler().request(slot, self.key(task, version), lambda job: self._run(task, version, job), cache=self._cache,
-                            keep=task.keep, lane=task.lane, priority=task.priority, describe=task.describe(self))
+                            keep=task.keep, lane=task.lane, priority=task.priority, describe=task.describe(self),
+                            inline=inline)
 
     def compute(self, task: Task, version: int | None = None) -> Any:
         """``task``'s result, computed on this thread unless cached or running elsewhere."""
@@ -397,7 +405,11 @@ class Inspector:
         if self.problem and task.reads_model:
             raise ShadowError(self.problem)
         before = weights_version(self.model) if task.reads_model else None
+        started = time.perf_counter()
         result = task.run(self, version, job)
+        kind = type(task).__name__
+        elapsed = time.perf_counter() - started
+        self._costs[kind] = elapsed if kind not in self._costs else 0.7 * self._costs[kind] + 0.3 * elapsed
         if task.reads_model and weights_version(self.model) != before:
             raise ModelChanged("the model changed while this was computed (training?); it is computed again once the cell ends, or on refresh()")
         return result

@@ -171,8 +171,11 @@ class Scheduler:
         lane: str = "quick",
         priority: int = 0,
         describe: str = "",
+        inline: bool = False,
     ) -> None:
-        """Make ``key`` the result ``slot`` wants, delivering it now if cached, else when computed."""
+        """Make ``key`` the result ``slot`` wants, delivering it now if cached, else when computed.
+        With ``inline`` (for work known to take a few milliseconds), a computation nobody has started
+        yet runs on this thread at once instead of waiting for a worker."""
         with slot.lock:
             previous = slot.entry
             slot.wanted = key
@@ -195,6 +198,13 @@ class Scheduler:
                 slot.entry = entry
                 running = entry.state == "running"
             slot.status(describe, 0.0 if running else None)
+        if inline and not running:
+            with self._lock:
+                if entry.state != "queued":
+                    return
+                self._queues[entry.lane].remove(entry)
+                entry.state, entry.job = "running", Job(entry)
+            self._execute(entry)
 
     def withdraw(self, slot: Slot) -> None:
         """``slot`` wants nothing any more (its view closed or went out of sight)."""
