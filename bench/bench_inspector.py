@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import statistics
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -22,22 +21,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import nnwidgets as nw  # noqa: E402
-
-
-class Counted(torch.nn.Module):
-    """Counts every forward pass by batch size; the log is on the class, so shadows share it."""
-
-    log: list = []
-    lock = threading.Lock()
-
-    def __init__(self, inner: torch.nn.Module) -> None:
-        super().__init__()
-        self.inner = inner
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        with Counted.lock:
-            Counted.log.append(len(x))
-        return self.inner(x)
+from tests.planted import Counted  # noqa: E402  (counts every pass the model sees, shadows included)
 
 
 def verdict(ok: bool) -> str:

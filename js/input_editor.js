@@ -109,8 +109,11 @@ function render({ model, el: host, signal }) {
     const pred = model.get("prediction");
     const heading = el("div", "nnw-section-title", "Prediction ");
     heading.appendChild(busy);
-    heading.title = model.get("output_kind") || "";
-    prediction.replaceChildren(heading);
+    // What the model outputs (logits, probabilities, regression) and how that was decided.
+    const [kind, ...why] = (model.get("output_kind") || "").split(": ");
+    const source = el("div", "nnw-meta nnw-output-kind", kind ? `model outputs ${kind}` : "");
+    source.title = why.join(": ");
+    prediction.replaceChildren(heading, source);
     if (!pred || !pred.values) return;
     const out = decodeArray(pred.values);
     if (model.get("mode") === "regression") {

@@ -103,12 +103,17 @@ class LabServer:
             urllib.request.urlopen(request, timeout=30).read()
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+        stop_server(self.process, self.log)
+
+
+def stop_server(process: subprocess.Popen, log) -> None:
+    """End a server process (killed if it ignores the request for 15 s) and close its log."""
+    process.terminate()
+    try:
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    log.close()
 
 
 def write_notebook(path: Path, cells: list[str]) -> None:

@@ -10,7 +10,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from .lab import READY_TIMEOUT_S, free_port
+from .lab import READY_TIMEOUT_S, free_port, stop_server
 
 
 def app_source(cells: list[str]) -> str:
@@ -52,9 +52,4 @@ class MarimoServer:
         return f"http://127.0.0.1:{self.port}/"
 
     def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        self.log.close()
+        stop_server(self.process, self.log)

@@ -32,6 +32,10 @@ def test_slider_prediction_lime_and_gam_follow(page, lab):
     page.locator(".nnw-gam .nnw-curve").first.wait_for()
     wait_idle(page, ".nnw-lime")
 
+    # The editor says what the model outputs, and why (in its tooltip).
+    kind = page.locator(".nnw-editor .nnw-output-kind")
+    assert kind.inner_text() == "model outputs logits" and "sum to 1" in kind.get_attribute("title")
+
     # Names with HTML are text, everywhere they appear.
     assert page.locator(".nnw-editor .nnw-feature-name").first.inner_text() == "<b>alpha</b>"
     assert page.locator(".nnw-editor .nnw-class-row").first.inner_text().startswith("<i>no</i>")
