@@ -62,13 +62,21 @@ class TabularView(View):
 
     def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
         super().__init__(source, X, **kwargs)
-        data = self.inspector.data
-        kind = self.inspector.output_kind
+        self.set_trait("features", feature_payload(self.inspector.data))
+        self._describe_outputs()
+
+    def _describe_outputs(self) -> None:
+        """Mode, class names and output kind: decided again by the inspector when the model's structure changes."""
+        data, kind = self.inspector.data, self.inspector.output_kind
         with self.hold_sync():
             self.set_trait("mode", data.mode)
             self.set_trait("class_names", list(data.class_names))
-            self.set_trait("features", feature_payload(data))
             self.set_trait("output_kind", f"{kind.kind}: {kind.reason}")
+
+    def _update_safely(self, changes: set[str]) -> None:
+        if "model" in changes and self.mode:
+            self._describe_outputs()
+        super()._update_safely(changes)
 
     @property
     def data(self) -> Tabular:
@@ -92,3 +100,49 @@ class TabularView(View):
             self.request(name, make_task(key), lambda result, v=np.array(key): deliver(result, v))
             if self.current_key == key:
                 return
+
+
+class FittedView(TabularView):
+    """A view of a slow fit (one per model version, class and options: ``fit_task``) and of a quick
+    result for the current row computed from that fit (``row_task``). The row is asked for only once
+    the fit it needs has arrived, so quick work never waits for (or computes) a fit."""
+
+    def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
+        self._fitted: tuple[int, Task] | None = None
+        super().__init__(source, X, **kwargs)
+
+    @property
+    def fit_task(self) -> Task:
+        raise NotImplementedError
+
+    def row_task(self, values: tuple[float, ...], fit: Task) -> Task:
+        raise NotImplementedError
+
+    def show_fit(self, result: Any) -> None:
+        raise NotImplementedError
+
+    def show_row(self, result: Any, values: np.ndarray) -> None:
+        raise NotImplementedError
+
+    @property
+    def label(self) -> int:
+        """The class a fit imitates (0 for regression)."""
+        return self.inspector.target_class if self.data.mode == "classification" else 0
+
+    def update(self, changes: set[str]) -> None:
+        wanted = (self.inspector.version, self.fit_task)
+        if changes & {"target_class", "options", "model"} or self._fitted != wanted:
+            self.request("fit", wanted[1], lambda result, fitted=wanted: self._fit_arrived(result, fitted))
+        elif "values" in changes:
+            self._request_row()
+
+    def _fit_arrived(self, result: Any, fitted: tuple[int, Task]) -> None:
+        self.show_fit(result)
+        self._fitted = fitted
+        self._request_row()
+
+    def _request_row(self) -> None:
+        if self._fitted is None or self._fitted != (self.inspector.version, self.fit_task):
+            return  # the fit for the current version, class and options is on its way; the row follows it
+        fit = self._fitted[1]
+        self.request_current("row", lambda values: self.row_task(values, fit), self.show_row)

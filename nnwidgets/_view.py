@@ -16,7 +16,7 @@ import traitlets
 from . import _live
 from .core import Inspector, ModelChanged
 from .core.scheduler import Slot, scheduler
-from .core.tasks import Task
+from .core.tasks import NotReady, Task
 
 _STATIC = pathlib.Path(__file__).parent / "static"
 
@@ -52,10 +52,13 @@ def reject_unknown_kwargs(owner: Any, kwargs: dict, extra: tuple[str, ...] = ())
         )
 
 
-def inspector_for(owner: str, source: Any, X: Any, kwargs: dict) -> Inspector:
+def inspector_for(owner: Any, source: Any, X: Any, kwargs: dict) -> Inspector:
     """``source`` itself if it is an Inspector, else a private Inspector of ``source`` (a model) and
-    ``X``, built from the inspector arguments in ``kwargs`` (taken out of it)."""
-    given = {k: kwargs.pop(k) for k in INSPECTOR_ARGS if k in kwargs}
+    ``X``, built from the inspector arguments in ``kwargs`` (taken out of it). A view's own option of
+    the same name (Attributions' ``output``) stays the view's."""
+    own = {n for n, t in owner.traits().items() if not t.read_only} if hasattr(owner, "traits") else set()
+    given = {k: kwargs.pop(k) for k in INSPECTOR_ARGS if k in kwargs and k not in own - set(SELECTION_NAMES)}
+    owner = type(owner).__name__ if not isinstance(owner, str) else owner
     if isinstance(source, Inspector):
         if X is not None or given:
             what = ", ".join(["X"] * (X is not None) + sorted(given))
@@ -80,7 +83,7 @@ class View(anywidget.AnyWidget):
     mirrors: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
-        self.inspector = inspector_for(type(self).__name__, source, X, kwargs)
+        self.inspector = inspector_for(self, source, X, kwargs)
         if self.needs_data:
             self.inspector.require_data(type(self).__name__)
         reject_unknown_kwargs(self, kwargs)
@@ -118,7 +121,7 @@ class View(anywidget.AnyWidget):
     def _on_inspector(self, changes: frozenset[str]) -> None:
         if self._closed:
             return
-        self._follow(set(changes))
+        self._follow(set(SELECTION_NAMES) if "model" in changes else set(changes))
         if self.live:
             self._update_safely(set(changes))
         else:
@@ -199,7 +202,7 @@ class View(anywidget.AnyWidget):
     def _record_error(self, name: str, error: Exception, settled: bool = False) -> None:
         with self._lock:
             self._statuses.pop(name, None)
-            if isinstance(error, ModelChanged):
+            if isinstance(error, (ModelChanged, NotReady)):  # a state to say, not a failure
                 self._statuses[name] = (str(error), None)
                 self._errors.pop(name, None)
             else:

@@ -8,7 +8,7 @@ import numpy as np
 import traitlets
 from matplotlib.figure import Figure
 
-from ._tabular import TabularView
+from ._tabular import FittedView
 from ._view import static_file
 from .core import encode_array
 from .core.figures import new_figure
@@ -44,7 +44,7 @@ def surrogate_payload(sur: GamSurrogate, X: np.ndarray, names: tuple[str, ...]) 
     }
 
 
-class GamExplainer(TabularView):
+class GamExplainer(FittedView):
     """A GAM (pyGAM ``LinearGAM``) fitted to the model's outputs over ``X`` — the chosen class's
     probability or log-odds, or the regression output — as a global surrogate. Shows each feature's
     partial dependence with its 95 % interval (small multiples, most important first; click one to
@@ -75,7 +75,6 @@ class GamExplainer(TabularView):
 
     def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
         self._surrogate: GamSurrogate | None = None
-        self._fitted: GamFit | None = None
         super().__init__(source, X, **kwargs)
 
     @traitlets.validate("n_splines")
@@ -101,28 +100,16 @@ class GamExplainer(TabularView):
 
     @property
     def fit_task(self) -> GamFit:
-        label = self.inspector.target_class if self.data.mode == "classification" else 0
-        return GamFit(label, self.options)
+        return GamFit(self.label, self.options)
 
-    def update(self, changes: set[str]) -> None:
-        if changes & {"target_class", "options", "model"} or self._fitted != self.fit_task:
-            self.request("fit", self.fit_task, self._show_fit)
-        elif "values" in changes:
-            self._request_terms()
+    def row_task(self, values: tuple[float, ...], fit: GamFit) -> GamTerms:
+        return GamTerms(values, fit.label, fit.options)
 
-    def _show_fit(self, surrogate: GamSurrogate) -> None:
+    def show_fit(self, surrogate: GamSurrogate) -> None:
         self._surrogate = surrogate
         self.set_trait("curves", surrogate_payload(surrogate, self.data.X, self.data.feature_names))
-        self._fitted = self.fit_task
-        self._request_terms()
 
-    def _request_terms(self) -> None:
-        fit = self._fitted
-        if fit is None or fit != self.fit_task:
-            return  # the fit for the current class and options is on its way; terms follow it
-        self.request_current("terms", lambda values: GamTerms(values, fit.label, fit.options), self._show_terms)
-
-    def _show_terms(self, terms: GamRow, values: np.ndarray) -> None:
+    def show_row(self, terms: GamRow, values: np.ndarray) -> None:
         self.set_trait("row_terms", {
             "contributions": encode_array(terms.contributions),
             "surrogate_prediction": terms.surrogate_prediction,

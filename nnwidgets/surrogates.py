@@ -8,7 +8,7 @@ import numpy as np
 import traitlets
 from matplotlib.figure import Figure
 
-from ._tabular import TabularView
+from ._tabular import FittedView
 from ._view import static_file
 from .core import encode_array
 from .core.figures import new_figure
@@ -40,7 +40,7 @@ def fitted_payload(models: dict, target: str) -> dict:
     }
 
 
-class Surrogates(TabularView):
+class Surrogates(FittedView):
     """Three global surrogates of the model, fitted to the same target (the chosen class's
     probability or log-odds, or the regression output) and scored on the same held-out rows: a GAM
     (one smooth curve per feature; the same fit :class:`GamExplainer` shows), a linear model and a
@@ -69,7 +69,6 @@ class Surrogates(TabularView):
 
     def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
         self._models: dict[str, Any] = {}
-        self._fitted: SurrogateFits | None = None
         super().__init__(source, X, **kwargs)
 
     @traitlets.validate("max_depth")
@@ -84,33 +83,21 @@ class Surrogates(TabularView):
             self._update_safely({"options"})
 
     @property
-    def fits_task(self) -> SurrogateFits:
-        label = self.inspector.target_class if self.data.mode == "classification" else 0
-        return SurrogateFits(label, self.target, self.max_depth)
+    def fit_task(self) -> SurrogateFits:
+        return SurrogateFits(self.label, self.target, self.max_depth)
 
-    def update(self, changes: set[str]) -> None:
-        if changes & {"target_class", "options", "model"} or self._fitted != self.fits_task:
-            self.request("fits", self.fits_task, self._show_fits)
-        elif "values" in changes:
-            self._request_row()
+    def row_task(self, values: tuple[float, ...], fit: SurrogateFits) -> SurrogateRow:
+        return SurrogateRow(values, fit)
 
-    def _show_fits(self, models: dict) -> None:
+    def show_fit(self, models: dict) -> None:
         self._models = models
         self.set_trait("fitted", fitted_payload(models, self.target))
-        self._fitted = self.fits_task
-        self._request_row()
 
-    def _request_row(self) -> None:
-        fits = self._fitted
-        if fits is None or fits != self.fits_task:
-            return
-        self.request_current("row", lambda values: SurrogateRow(values, fits), self._show_row)
-
-    def _show_row(self, predictions: dict, values: np.ndarray) -> None:
+    def show_row(self, predictions: dict, values: np.ndarray) -> None:
         self.set_trait("row_predictions", {**predictions, "for_values": encode_array(values)})
 
     def describe_failure(self, name: str) -> str:
-        return "surrogate fit failed" if name == "fits" else "could not evaluate this row"
+        return "surrogate fit failed" if name == "fit" else "could not evaluate this row"
 
     @property
     def models(self) -> dict[str, Any]:

@@ -267,3 +267,28 @@ def test_constant_feature_and_single_row_are_handled():
     assert nw.LimeExplainer(Planted(), one, **FAST).wait().error == ""
     assert "every feature of X is constant" in nw.GamExplainer(Planted(), one).wait().error
     assert nw.InputEditor(Planted(), one).prediction_values.shape == (2,)
+
+
+def test_a_gam_fit_never_runs_on_the_kernels_thread(monkeypatch):
+    """Row terms are quick work and may run on the caller's thread; the fit they need must not come
+    along, also right after a model change, when the new version's fit is not ready yet."""
+    from nnwidgets.core import tasks
+
+    threads = []
+    real = tasks.fit_gam
+    monkeypatch.setattr(tasks, "fit_gam", lambda *a, **k: threads.append(threading.current_thread().name) or real(*a, **k))
+    X = data()
+    model = Planted()
+    s = nw.Inspector(model, X)
+    gam = nw.GamExplainer(s).wait()
+    for i in range(6):  # enough moves for the row terms to count as quick work
+        s.values = X[i]
+        gam.wait()
+    with torch.no_grad():
+        model.scale.mul_(2)
+    assert s.check_for_changes()
+    s.values = X[10]
+    gam.wait()
+    assert threads and set(threads) == {"nnwidgets-slow"}
+    assert gam.error == "" and decode_array(gam.row_terms["for_values"]).tolist() == X[10].tolist()
+    assert gam.surrogate is s.peek(gam.fit_task)[1]

@@ -43,7 +43,7 @@ def test_one_sigmoid_output_is_a_probability_not_a_logit():
     model = nn.Sequential(linear([[0.5, -1.0, 0.0, 0.0, 0.0]], bias=-0.3), nn.Sigmoid())
     X = data()
     s = nw.Inspector(model, X, class_names=["no", "yes"])
-    assert s.output_kind.kind == "probabilities" and "sigmoid" in s.output_kind.reason
+    assert s.output_kind.kind == "probabilities" and "nn.Sigmoid" in s.output_kind.reason
     with torch.no_grad():
         p = model(torch.tensor(X[:5], dtype=torch.float32))[:, 0].numpy()
     assert np.allclose(s.predict(X[:5])[:, 1], p, atol=1e-7)
@@ -211,3 +211,53 @@ def test_model_changed_during_a_job_is_not_delivered_as_current():
 
     with pytest.raises(nw.core.ModelChanged):
         s.compute(Training(0, GamOptions()))
+
+
+def test_outputs_are_decided_again_when_the_structure_changes():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(5, 3))
+    X = data()
+    s = nw.Inspector(model, X)
+    editor = nw.InputEditor(s)
+    assert s.output_kind.kind == "logits"
+    model.append(nn.Softmax(dim=1))  # the user appends a softmax: the outputs are probabilities now
+    assert s.check_for_changes()
+    assert s.output_kind.kind == "probabilities" and editor.output_kind.startswith("probabilities")
+    with torch.no_grad():
+        own = model(torch.tensor(X[:1], dtype=torch.float32)).double().numpy()[0]
+    assert np.allclose(editor.wait().prediction_values, own, atol=1e-7)  # not softmaxed twice
+    named = nw.Inspector(nn.Sequential(nn.Linear(5, 3)), X, class_names=["a", "b", "c"])
+    named.model[0] = nn.Linear(5, 4)  # a new head that no longer fits the class names
+    named.check_for_changes()
+    assert "class_names has 3 names but the model gives 4" in named.problem
+    with pytest.raises(ValueError, match="class_names has 3 names"):
+        named.compute(RowPass(tuple(X[0])))
+
+
+def test_labels_must_be_class_indices_or_class_names():
+    X = data()
+    y = (X[:, 0] > 0).astype(int)
+    s = nw.Inspector(Planted(), X, y=np.where(y, "yes", "no"), class_names=["no", "yes"])
+    assert s.labels.tolist() == y.tolist()
+    with pytest.raises(ValueError, match=r"class indices 0..1 .* from 1 to 2"):
+        nw.Inspector(Planted(), X, y=y + 1)
+    with pytest.raises(ValueError, match="not class names"):
+        nw.Inspector(Planted(), X, y=np.where(y, "pos", "neg"))
+
+
+def test_explicit_probabilities_are_checked_and_a_final_sigmoid_decides():
+    with pytest.raises(ValueError, match="output='probabilities' was given, but"):
+        nw.Inspector(Planted(), data(), output="probabilities")
+    sigmoid = nn.Sequential(linear([[0.5, -1.0, 0.0, 0.0, 0.0]]), nn.Sigmoid())
+    s = nw.Inspector(sigmoid, data())  # no class names: a final nn.Sigmoid still says "classifier"
+    assert s.mode == "classification" and s.output_kind.kind == "probabilities"
+
+
+def test_inline_work_ignores_the_callers_inference_mode():
+    from nnwidgets.core.tasks import Attribution
+
+    X = data()
+    s = nw.Inspector(Planted(), X)
+    with torch.inference_mode():
+        a = s.compute(Attribution(tuple(X[0]), 1, "zeros", "logit", 8))
+    assert np.allclose(a.values[2], [3 * X[0, 0], 0, -2 * X[0, 2], 0, 0], atol=1e-5)

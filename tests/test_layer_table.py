@@ -142,3 +142,14 @@ def test_lazy_modules_are_listed_not_crashed_on():
     assert bars.table["names"] == ["0", "1", "2"]
     heat = nw.WeightHeatmap(model, layer="0")
     assert "lazy module" in heat.message
+
+
+def test_a_folded_group_holding_only_tied_weights_still_has_weights():
+    emb = nn.Embedding(10, 4)
+    head = nn.Sequential(nn.Linear(4, 10, bias=False))
+    head[0].weight = emb.weight
+    model = nn.Sequential()
+    model.add_module("emb", emb)
+    model.add_module("head", head)
+    rows = {r.name: r for r in layer_table(model, 1)}
+    assert rows["head"].params == 0 and rows["head"].shared == 40 and rows["head"].has_weights

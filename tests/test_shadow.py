@@ -131,3 +131,43 @@ def test_opaque_attributes_are_shared_not_copied():
 
     model = Holder()
     assert build_shadow(model).lock is model.lock
+
+
+def test_a_notebook_recorder_holding_a_lock_and_big_recordings_is_not_copied():
+    namespace = {"__name__": "__main__"}
+    exec(
+        "import threading\n"
+        "class Recorder:\n"
+        "    def __init__(self):\n"
+        "        self.lock = threading.Lock()\n"
+        "        self.seen = []\n"
+        "    def hook(self, module, inputs, output):\n"
+        "        with self.lock:\n"
+        "            self.seen.append(output)\n",
+        namespace,
+    )
+    recorder = namespace["Recorder"]()
+    net = nn.Sequential(nn.Linear(3, 3), nn.ReLU())
+    net[1].register_forward_hook(recorder.hook)
+    shadow = build_shadow(net)  # deepcopy of the lock would fail
+    shadow(torch.ones(2, 3))
+    assert recorder.seen == [] and not shadow[1]._forward_hooks
+    assert len(net[1]._forward_hooks) == 1
+
+
+def test_a_large_buffer_written_through_data_is_copied_on_the_next_model_version():
+    class Offset(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("big", torch.zeros(70_000))
+
+        def forward(self, x):
+            return x + self.big[: x.shape[1]]
+
+    model = Offset()
+    shadows = ShadowModel(model)
+    with shadows.use(version=0) as shadow:
+        assert shadow(torch.zeros(1, 3)).sum().item() == 0
+    model.big.data.add_(100)  # no version counter moves
+    with shadows.use(version=1) as shadow:  # the inspector saw the change (its probe) and moved on a version
+        assert shadow(torch.zeros(1, 3)).sum().item() == 300

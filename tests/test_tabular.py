@@ -95,3 +95,12 @@ def test_tuple_outputs_are_refused_for_explanations():
     lstm = nn.Sequential(nn.Unflatten(1, (1, 5)), nn.LSTM(5, 2, batch_first=True))
     with pytest.raises(ValueError, match="returned a tuple; explanation views need one tensor"):
         nw.Inspector(lstm, data())
+
+
+def test_predicting_the_read_only_current_values_warns_nothing():
+    import warnings
+
+    s = nw.Inspector(Planted(), data())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s.predict(s.values)

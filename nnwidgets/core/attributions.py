@@ -43,11 +43,12 @@ def baseline_row(X: np.ndarray, baseline: str | np.ndarray) -> np.ndarray:
     return choices[baseline]()
 
 
-def output_name(kind: str, output: str) -> str:
-    """What is attributed, in words: a model that outputs probabilities has log-probabilities, not logits."""
+def output_name(kind: str, output: str, columns: int) -> str:
+    """What is attributed, in words: a model that outputs several probabilities has log-probabilities,
+    not logits (one sigmoid probability p still has its logit, log(p / (1 − p)))."""
     if kind == "regression":
         return "output"
-    if output == "logit" and kind == "probabilities":
+    if output == "logit" and kind == "probabilities" and columns > 1:
         return "log-probability"
     return output
 

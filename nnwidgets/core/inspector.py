@@ -3,24 +3,28 @@ follow, and the results they share (computed once per model version, off the ker
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from dataclasses import replace
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
+import torch
 from torch import nn
 
+from .activations import leaf_layers
 from .layer_table import layer_table, resolve_layer
 from .model_output import OUTPUTS, OutputKind, decide_output, to_probabilities
 from .model_version import model_signature, weights_version
-from .predictor import Predictor, model_dtype
+from .predictor import Predictor, model_device, model_dtype
 from .scheduler import ResultCache, Slot, scheduler
 from .shadow import ShadowError
 from .tabular import MODES, Tabular, as_labels, as_matrix, names
-from .tasks import RowPass, Task
+from .tasks import NotReady, RowPass, Task
 
 PROBE_ROWS = 512
 INLINE_S = 0.01  # quick work measured below this runs on the caller's thread: no hop to a worker
@@ -122,48 +126,81 @@ class Inspector:
             raise ValueError(f"mode must be 'classification' or 'regression', got {mode!r}")
         if output not in OUTPUTS:
             raise ValueError(f"output must be one of {OUTPUTS}, got {output!r}")
-        probe = matrix[np.unique(np.linspace(0, len(matrix) - 1, min(len(matrix), PROBE_ROWS)).astype(int))]
-        try:
-            raw = self.predictor.raw(probe, self.version)
-        except ShadowError as error:
-            raw, self.problem = None, str(error)
-            columns_out = self._meta_columns(probe)
-        except ValueError:
-            raise
-        except Exception as error:
-            raise ValueError(
-                f"the model could not take X's rows (shape {matrix.shape}): {error}. "
-                "Check the number of columns, or pass preprocess= to turn raw features into model inputs"
-            ) from None
-        else:
-            columns_out = raw.shape[1]
-            if not np.isfinite(raw).all():
-                raise ValueError("the model returned NaN or inf on rows of X: check its weights and inputs")
-        classifier = class_names is not None or output != "auto"
-        mode = mode or ("regression" if columns_out == 1 and not classifier else "classification")
-        if raw is not None:
-            self.output_kind = decide_output(raw, model_dtype(self.model), mode, output)
-        elif mode == "regression":
-            self.output_kind = OutputKind("regression", 1, "mode is regression")
-        else:
-            self.output_kind = OutputKind(output if output != "auto" else "logits", columns_out, "not decided: " + self.problem)
-        if mode == "regression" and columns_out != 1:
-            raise ValueError(f"mode='regression' needs one output per row; the model gives {columns_out}")
-        n_classes = 0 if mode == "regression" else max(columns_out, 2)
+        self._asked = {"mode": mode, "output": output, "class_names": class_names}
+        self._probe = matrix[np.unique(np.linspace(0, len(matrix) - 1, min(len(matrix), PROBE_ROWS)).astype(int))]
+        mode, classes = self._decide_outputs()
         self.data = Tabular(
             X=matrix,
             feature_names=names(feature_names if feature_names is not None else columns, matrix.shape[1], "feature_names",
                                 lambda i: f"x{i}"),
-            class_names=names(class_names, n_classes, "class_names", lambda i: f"class {i}"),
+            class_names=classes,
             mode=mode,
         )
-        self.labels = None if y is None else as_labels(y, len(matrix))
+        self.labels = None if y is None else self._check_labels(y, len(matrix))
+
+    def _decide_outputs(self) -> tuple[str, tuple[str, ...]]:
+        """Run the model on up to 512 rows of X: the mode, ``output_kind`` and the class names. Decided
+        again when the model's structure changes (a new head, a softmax appended)."""
+        asked = self._asked
+        try:
+            raw = self.predictor.raw(self._probe, self.version)
+        except ShadowError as error:
+            raw, self.problem = None, str(error)
+            columns = self._meta_columns(self._probe)
+        except ValueError:
+            raise
+        except Exception as error:
+            raise ValueError(
+                f"the model could not take X's rows (shape {self._probe.shape[0]} × {self._probe.shape[1]} checked): {error}. "
+                "Check the number of columns, or pass preprocess= to turn raw features into model inputs"
+            ) from None
+        else:
+            self.problem = ""
+            columns = raw.shape[1]
+            if not np.isfinite(raw).all():
+                raise ValueError("the model returned NaN or inf on rows of X: check its weights and inputs")
+        ends_in_sigmoid = isinstance(leaf_layers(self.model)[-1][1], nn.Sigmoid)
+        classifier = asked["class_names"] is not None or asked["output"] != "auto" or ends_in_sigmoid
+        mode = asked["mode"] or ("regression" if columns == 1 and not classifier else "classification")
+        if mode == "regression" and columns != 1:
+            raise ValueError(f"mode='regression' needs one output per row; the model gives {columns}")
+        if raw is not None:
+            self.output_kind = decide_output(raw, model_dtype(self.model), mode, asked["output"], last=leaf_layers(self.model)[-1][1])
+        elif mode == "regression":
+            self.output_kind = OutputKind("regression", 1, "mode is regression")
+        else:
+            kind = asked["output"] if asked["output"] != "auto" else "logits"
+            self.output_kind = OutputKind(kind, columns, "not decided: " + self.problem)
+        n_classes = 0 if mode == "regression" else max(columns, 2)
+        return mode, names(asked["class_names"], n_classes, "class_names", lambda i: f"class {i}")
 
     def _meta_columns(self, probe: np.ndarray) -> int:
         """Output width of a model whose weights are on the meta device (shapes without values)."""
         with self.predictor.shadows.use(self.version) as shadow:
             out = shadow(self.predictor.inputs(probe[:1]).to("meta"))
         return 1 if out.dim() == 1 else int(out.shape[-1])
+
+    def _check_labels(self, y: object, rows: int) -> np.ndarray:
+        """``y`` as class indices (given as indices 0..k-1 or as class names) or regression targets."""
+        labels = as_labels(y, rows)
+        if self.data.mode == "regression":
+            try:
+                return labels.astype(np.float64)
+            except (TypeError, ValueError):
+                raise ValueError("y must hold numbers (the regression targets)") from None
+        classes = self.data.class_names
+        if labels.dtype.kind in "OUSb" and labels.dtype.kind != "b":
+            index = {name: i for i, name in enumerate(classes)}
+            unknown = sorted({str(v) for v in labels} - set(index))
+            if unknown:
+                raise ValueError(f"y holds labels {unknown[:5]} that are not class names {list(classes)}: "
+                                 f"pass class indices 0..{len(classes) - 1}, or class_names that match")
+            return np.array([index[str(v)] for v in labels])
+        values = labels.astype(np.float64)
+        if not np.all(values == np.round(values)) or values.min() < 0 or values.max() >= len(classes):
+            raise ValueError(f"y must hold class indices 0..{len(classes) - 1} (or class names); "
+                             f"it holds values from {values.min():g} to {values.max():g}")
+        return values.astype(int)
 
     @property
     def mode(self) -> str | None:
@@ -360,9 +397,12 @@ class Inspector:
         signature = model_signature(self.model)
         if signature == self._signature:
             return False
+        structure_changed = self._signature is not None and signature[0] != self._signature[0]
         self._signature = signature
         self.version += 1
         version = self.version
+        if structure_changed and self.data is not None:
+            self._redecide_outputs()
         self._cache.drop(lambda key: key[1] == version)
         try:
             self.check_selected_layer(self._layer)
@@ -370,6 +410,19 @@ class Inspector:
             self._layer = default_layer(self.model)
         self._notify({"model"})
         return True
+
+    def _redecide_outputs(self) -> None:
+        """After a structural change, the outputs may mean something else (a softmax appended, a new
+        head): decide them again; what no longer fits (class names for another width) is a problem
+        every view shows, not a crash."""
+        try:
+            mode, classes = self._decide_outputs()
+        except ValueError as error:
+            self.problem = str(error)
+            return
+        self.data = replace(self.data, mode=mode, class_names=classes)
+        if self._target >= max(len(classes), 1):
+            self._target = 0
 
     def refresh(self) -> None:
         """Recompute everything from the model as it is now (also when no change was detected)."""
@@ -397,6 +450,13 @@ class Inspector:
         return scheduler().compute(self.key(task, v), lambda job: self._run(task, v, job), cache=self._cache,
                                    keep=task.keep, lane=task.lane, priority=task.priority, describe=task.describe(self))
 
+    def cached(self, task: Task, version: int) -> Any:
+        """``task``'s result for ``version`` if it is computed, else :class:`NotReady` (never computes)."""
+        hit, value = self._cache.get(self.key(task, version))
+        if not hit:
+            raise NotReady(f"{task.describe(self)} has not finished yet")
+        return value
+
     def peek(self, task: Task) -> tuple[bool, Any]:
         """``(True, result)`` if ``task`` is cached for the current model version, else ``(False, None)``."""
         return self._cache.get(self.key(task))
@@ -406,7 +466,8 @@ class Inspector:
             raise ShadowError(self.problem)
         before = weights_version(self.model) if task.reads_model else None
         started = time.perf_counter()
-        result = task.run(self, version, job)
+        with clean_torch_state(self.model):  # work run on the caller's thread ignores its autocast or inference mode
+            result = task.run(self, version, job)
         kind = type(task).__name__
         elapsed = time.perf_counter() - started
         self._costs[kind] = elapsed if kind not in self._costs else 0.7 * self._costs[kind] + 0.3 * elapsed
@@ -417,6 +478,14 @@ class Inspector:
     def __repr__(self) -> str:
         data = "no data" if self.data is None else f"{self.data.n_rows:,} rows × {self.data.n_features} features, {self.data.mode}"
         return f"Inspector({type(self.model).__name__}, {data}, row={self._row}, selected_layer={self._layer!r})"
+
+
+@contextlib.contextmanager
+def clean_torch_state(model: nn.Module) -> Iterator[None]:
+    """No autocast and no inference mode, whatever the calling thread had set."""
+    device = model_device(model).type
+    with torch.inference_mode(False), torch.autocast(device_type=device if device in ("cpu", "cuda") else "cpu", enabled=False):
+        yield
 
 
 def _frozen(array: np.ndarray) -> np.ndarray:

@@ -131,17 +131,19 @@ def _fold(model: nn.Module, rows: list[Layer], depth: int) -> list[Layer]:
         raise ValueError(f"depth must be at least 1, got {depth}")
     folded: dict[str, Layer] = {}
     totals: dict[str, int] = {}
+    shared: dict[str, int] = {}
     for row in rows:
         group = ".".join(row.name.split(".")[:depth])
         if group not in folded:
             base = row if group == row.name else _row(group, model.get_submodule(group), 0)
             folded[group] = base if base is row else replace(base, in_size=row.in_size, out_size=None)
-            totals[group] = 0
+            totals[group] = shared[group] = 0
         totals[group] += row.params
+        shared[group] += row.shared
         if group != row.name:
             folded[group] = replace(folded[group], out_size=row.out_size or folded[group].out_size,
                                     lazy=folded[group].lazy or row.lazy)
-    return [replace(layer, params=totals[name]) for name, layer in folded.items()]
+    return [replace(layer, params=totals[name], shared=shared[name]) for name, layer in folded.items()]
 
 
 def _carry_sizes(rows: list[Layer]) -> list[Layer]:

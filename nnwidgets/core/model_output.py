@@ -37,12 +37,13 @@ def tolerance(dtype: torch.dtype) -> float:
     return max(1e-5, 16 * eps)
 
 
-def decide_output(raw: np.ndarray, dtype: torch.dtype, mode: str, output: str) -> OutputKind:
+def decide_output(raw: np.ndarray, dtype: torch.dtype, mode: str, output: str, last: torch.nn.Module | None = None) -> OutputKind:
     """Decide what ``raw`` (rows × columns, the model's own outputs in ``dtype``) is.
 
     ``output="auto"``: several columns that are non-negative and sum to 1 on every row (within the
-    dtype's rounding) are probabilities, otherwise logits; one column within [0, 1] on every row is a
-    probability (a sigmoid output), otherwise a logit. ``mode="regression"`` needs one column.
+    dtype's rounding) are probabilities, otherwise logits; one column is a probability if the model's
+    last layer (``last``) is ``nn.Sigmoid`` or every value lies within [0, 1], otherwise a logit. An
+    explicit ``output`` is checked against the values. ``mode="regression"`` needs one column.
 
     >>> decide_output(np.array([[0.2, 0.8], [0.5, 0.5]]), torch.float32, "classification", "auto").kind
     'probabilities'
@@ -58,17 +59,27 @@ def decide_output(raw: np.ndarray, dtype: torch.dtype, mode: str, output: str) -
         if output != "auto":
             raise ValueError(f"output={output!r} is for classifiers; a regression model's output is its prediction")
         return OutputKind("regression", 1, "mode is regression: the one output is the prediction")
-    if output != "auto":
-        return OutputKind(output, columns, f"output={output!r} was given")
     tol = tolerance(dtype)
     dtype_name = str(dtype).removeprefix("torch.")
+    inside = bool(((raw >= 0) & (raw <= 1)).all())
+    sums_to_one = bool((raw >= 0).all()) and bool(np.all(np.abs(raw.sum(axis=1) - 1) <= tol))
+    if output == "probabilities":
+        if (columns == 1 and not inside) or (columns > 1 and not sums_to_one):
+            worst = np.abs(raw.sum(axis=1) - 1).max() if columns > 1 else np.abs(raw - np.clip(raw, 0, 1)).max()
+            raise ValueError(f"output='probabilities' was given, but the model's outputs on rows of X are not probabilities "
+                             f"({'outside [0, 1]' if columns == 1 else 'rows do not sum to 1'}, off by up to {worst:.3g}): "
+                             "pass output='logits' or 'auto'")
+        return OutputKind(output, columns, "output='probabilities' was given (checked on the rows of X)")
+    if output != "auto":
+        return OutputKind(output, columns, f"output={output!r} was given")
     if columns == 1:
-        inside = bool(((raw >= 0) & (raw <= 1)).all())
+        if isinstance(last, torch.nn.Sigmoid):
+            return OutputKind("probabilities", 1, "the model ends in nn.Sigmoid: a probability")
         if inside:
-            return OutputKind("probabilities", 1, f"the one output lies in [0, 1] on all {rows} rows checked: a sigmoid probability")
+            return OutputKind("probabilities", 1, f"the one output lies in [0, 1] on all {rows} rows checked: taken as a "
+                                                  "sigmoid probability (pass output='logits' if it is a logit)")
         return OutputKind("logits", 1, f"the one output leaves [0, 1] on some of {rows} rows checked: a logit")
-    sums = raw.sum(axis=1)
-    if bool((raw >= 0).all()) and bool(np.all(np.abs(sums - 1) <= tol)):
+    if sums_to_one:
         return OutputKind("probabilities", columns, f"every one of {rows} rows checked is non-negative and sums to 1 (±{tol:.1g} for {dtype_name}): probabilities")
     return OutputKind("logits", columns, f"rows checked do not all sum to 1 (±{tol:.1g} for {dtype_name}): logits")
 

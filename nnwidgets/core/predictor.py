@@ -76,7 +76,10 @@ class Predictor:
     def inputs(self, rows: np.ndarray) -> torch.Tensor:
         """Model inputs for rows of raw values: preprocessed, cast on the CPU, then moved to the model's device."""
         batch = self.preprocess(rows) if self.preprocess is not None else rows
-        tensor = batch if isinstance(batch, torch.Tensor) else torch.as_tensor(np.asarray(batch))
+        if not isinstance(batch, torch.Tensor):
+            batch = np.asarray(batch)
+            batch = batch if batch.flags.writeable else batch.copy()  # torch warns on read-only arrays
+        tensor = batch if isinstance(batch, torch.Tensor) else torch.from_numpy(np.ascontiguousarray(batch))
         return tensor.to(dtype=model_dtype(self.model)).to(model_device(self.model))
 
     def raw(self, rows: np.ndarray, version: int, *, capture: Capture | None = None, names: tuple[str, ...] = (),
@@ -111,7 +114,8 @@ class Predictor:
         check_runnable(self.model)
         with self._log_lock:
             self.passes.append(len(inputs))
-        with self.shadows.use(version, grad=True) as shadow:
+        # Autograd even when the caller sits in torch.inference_mode() or no_grad().
+        with torch.inference_mode(False), self.shadows.use(version, grad=True) as shadow:
             batch = inputs.detach().clone().requires_grad_(True)
             f = score(output_matrix(shadow(batch), len(batch)))
             (grads,) = torch.autograd.grad(f.sum(), batch)

@@ -276,7 +276,8 @@ class Scheduler:
         if entry.slots or entry.waiters:
             return
         if entry.state == "queued":
-            self._queues[entry.lane].remove(entry)
+            if entry in self._queues[entry.lane]:
+                self._queues[entry.lane].remove(entry)
             self._entries.pop((id(entry.cache), entry.key), None)
         elif entry.state == "running" and entry.job is not None:
             entry.job.cancel()
@@ -336,7 +337,7 @@ class Scheduler:
             for lane in LANES:
                 for entry in self._queues[lane]:
                     self._entries.pop((id(entry.cache), entry.key), None)
-                    entry.ok, entry.value = False, Cancelled("nnwidgets is shutting down")
+                    entry.state, entry.ok, entry.value = "done", False, Cancelled("nnwidgets is shutting down")
                     entry.done.set()
                 self._queues[lane].clear()
                 self._wake[lane].notify_all()

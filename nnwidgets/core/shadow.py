@@ -59,13 +59,27 @@ def _user_instrumentation(hook: Any, modules: set[int]) -> bool:
     return getattr(target, "__module__", None) == "__main__"
 
 
+def _left_out(*_: Any) -> None:
+    """Stands in, during the copy, for a hook the shadow leaves out (it is then removed)."""
+
+
 def _memo(model: nn.Module) -> dict[int, Any]:
     """Parameters map to detached aliases (same storage, no grad); tensors computed from them (old-style
-    weight norm) to detached aliases; other opaque attributes (a trainer, a dataset) are shared, not copied."""
+    weight norm) to detached aliases; other opaque attributes (a trainer, a dataset) are shared, not copied.
+    Hooks are never deep-copied: the user's notebook hooks are left out (their owners — a recorder with a
+    lock or 400 MB of recordings — are not copied either), others are shared, except the model's own
+    bound methods, which the copy rebinds to the shadow's modules."""
     memo: dict[int, Any] = {}
+    modules = {id(m) for m in model.modules()}
     for p in model.parameters():
         memo[id(p)] = nn.Parameter(p.detach(), requires_grad=False)
     for module in model.modules():
+        for attr in _HOOK_DICTS:
+            for hook in (getattr(module, attr, None) or {}).values():
+                if _user_instrumentation(hook, modules):
+                    memo[id(hook)] = _left_out
+                elif id(getattr(hook, "__self__", None)) not in modules:
+                    memo[id(hook)] = hook
         for name, value in vars(module).items():
             if name in _MODULE_INTERNALS:
                 continue
@@ -91,13 +105,12 @@ def build_shadow(model: nn.Module) -> nn.Module:
         shadow = copy.deepcopy(model, _memo(model))
     except Exception as error:  # an attribute deepcopy cannot handle
         raise ShadowError(f"nnwidgets could not make a read-only shadow of this model to compute with: {error}") from None
-    modules = {id(m) for m in shadow.modules()}
     for module in shadow.modules():
         module.training = False
         for attr in _HOOK_DICTS:
             registry = getattr(module, attr, None)
             if registry:
-                for key in [k for k, hook in registry.items() if _user_instrumentation(hook, modules)]:
+                for key in [k for k, hook in registry.items() if hook is _left_out]:
                     del registry[key]
     return shadow
 
@@ -138,8 +151,8 @@ class ShadowModel:
             live = [b for _, b in self._model.named_buffers(remove_duplicate=False)]
             own = [b for _, b in module.named_buffers(remove_duplicate=False)]
             shadow = _ThreadShadow(module, structure, version, list(zip(live, own)))
-            shadow.seen = [(-1, -1)] * len(shadow.buffers)
             self._local.shadow = shadow
+        shadow.seen = [(-1, -1)] * len(shadow.buffers)  # a new model version: copy every buffer once
         shadow.version = version
         return shadow
 

@@ -31,6 +31,11 @@ if TYPE_CHECKING:
     from .scheduler import Job
 
 
+class NotReady(RuntimeError):
+    """A quick task needs a slow result (a fit) that is not computed yet: quick work never computes
+    or waits for slow work; the view asks again once the slow result has arrived."""
+
+
 class Task:
     lane: ClassVar[str] = "quick"
     priority: ClassVar[int] = 0
@@ -154,7 +159,7 @@ class GamTerms(Task):
     reads_model: ClassVar[bool] = False
 
     def run(self, ins, version, job) -> GamRow:
-        gam = ins.compute(GamFit(self.label, self.options), version)
+        gam = ins.cached(GamFit(self.label, self.options), version)
         row = ins.compute(RowPass(self.values), version)
         contributions = gam.contributions(np.array(self.values))
         model_value = surrogate_target(row.prediction[None, :] if ins.data.mode == "classification" else row.prediction,
@@ -197,7 +202,7 @@ class SurrogateRow(Task):
     reads_model: ClassVar[bool] = False
 
     def run(self, ins, version, job) -> dict:
-        models = ins.compute(self.fits, version)
+        models = ins.cached(self.fits, version)
         row = ins.compute(RowPass(self.values), version)
         x = np.array([self.values])
         prediction = row.prediction[None, :] if ins.data.mode == "classification" else row.prediction
@@ -265,7 +270,7 @@ class Attribution(Task):
         f, grads = ins.predictor.gradients(torch.cat([x, x0, points]), version,
                                            lambda out: attributed(out, kind, self.output, self.target))
         values, delta = combine(tensor_to_float64(x)[0], tensor_to_float64(x0)[0], grads, weights, f)
-        return Attributions(values, self.target, delta, output_name(kind, self.output))
+        return Attributions(values, self.target, delta, output_name(kind, self.output, ins.output_kind.columns))
 
 
 @dataclass(frozen=True)
