@@ -158,3 +158,4 @@ def test_the_process_exits_normally_with_work_in_flight(tmp_path):
     assert result.returncode == 0, result.stderr[-2000:]
     assert "leaving with work in flight" in result.stdout
     assert "terminate called" not in result.stderr
+    assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr[-2000:]
