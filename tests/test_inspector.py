@@ -261,3 +261,15 @@ def test_inline_work_ignores_the_callers_inference_mode():
     with torch.inference_mode():
         a = s.compute(Attribution(tuple(X[0]), 1, "zeros", "logit", 8))
     assert np.allclose(a.values[2], [3 * X[0, 0], 0, -2 * X[0, 2], 0, 0], atol=1e-5)
+
+
+def test_select_changes_several_parts_with_one_notification_and_checks_first():
+    X = data()
+    s = nw.Inspector(Planted(), X)
+    seen = []
+    s.observe(lambda changes: seen.append(set(changes)))
+    s.select(row=4, target_class=0)
+    assert seen == [{"row", "values", "target_class"}] and s.values.tolist() == X[4].tolist()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        s.select(row=5, target_class=7)
+    assert s.row == 4 and len(seen) == 1  # nothing changed: everything is checked before anything is set

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from dataclasses import replace
 import time
-import warnings
-import weakref
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -17,18 +15,18 @@ import torch
 from torch import nn
 
 from .activations import leaf_layers
-from .layer_table import layer_table, resolve_layer
+from .layer_table import layer_table
 from .model_output import OUTPUTS, OutputKind, decide_output, to_probabilities
 from .model_version import model_signature, weights_version
 from .predictor import Predictor, model_device, model_dtype
 from .scheduler import ResultCache, Slot, scheduler
+from .selection import Selection
 from .shadow import ShadowError
 from .tabular import MODES, Tabular, as_labels, as_matrix, names
 from .tasks import NotReady, RowPass, Task
 
 PROBE_ROWS = 512
 INLINE_S = 0.01  # quick work measured below this runs on the caller's thread: no hop to a worker
-SELECTION = ("row", "values", "target_class", "selected_layer")
 
 
 class ModelChanged(RuntimeError):
@@ -47,7 +45,7 @@ def default_layer(model: nn.Module) -> str:
     return next((r.name for r in layer_table(model) if r.has_weights), "")
 
 
-class Inspector:
+class Inspector(Selection):
     """A live model with (optionally) its data, shared by every view built on it.
 
     It owns the checked data (one copy), the one prediction function with an explicit output kind
@@ -98,13 +96,11 @@ class Inspector:
         self._signature = model_signature(model)
         self._cache = ResultCache()
         self._costs: dict[str, float] = {}  # recent run time of each task kind, in seconds
-        self._observers: list[Callable[[], Callable | None]] = []
-        self._observers_lock = threading.Lock()
+        self._start_selection()
         self.data: Tabular | None = None
         self.labels: np.ndarray | None = None
         self.output_kind: OutputKind | None = None
         self.problem = ""
-        self._row, self._values, self._target = 0, np.zeros(0), 0
         if X is None:
             given = {k: v for k, v in dict(y=y, feature_names=feature_names, class_names=class_names, mode=mode,
                                            preprocess=preprocess).items() if v is not None}
@@ -247,148 +243,6 @@ class Inspector:
         self.require_data("prediction")
         return self.compute(RowPass(tuple(self._values.tolist()))).prediction
 
-    # -- selection ----------------------------------------------------------------------------
-    @property
-    def row(self) -> int:
-        return self._row
-
-    @row.setter
-    def row(self, row: int) -> None:
-        row = self.check_row(row)
-        changed = {"row"} if row != self._row else set()
-        self._row = row
-        values = self.data.X[row]
-        if not np.array_equal(values, self._values):
-            self._values = _frozen(values)
-            changed.add("values")
-        self._notify(changed)
-
-    @property
-    def values(self) -> np.ndarray:
-        """The current feature values: the row, maybe edited (a read-only array; assign a new one)."""
-        return self._values
-
-    @values.setter
-    def values(self, values: Iterable[float]) -> None:
-        array = self.check_values(values)
-        if not np.array_equal(array, self._values):
-            self._values = _frozen(array)
-            self._notify({"values"})
-
-    @property
-    def target_class(self) -> int:
-        return self._target
-
-    @target_class.setter
-    def target_class(self, k: int) -> None:
-        k = self.check_target_class(k)
-        if k != self._target:
-            self._target = k
-            self._notify({"target_class"})
-
-    @property
-    def selected_layer(self) -> str:
-        return self._layer
-
-    @selected_layer.setter
-    def selected_layer(self, name: str) -> None:
-        name = self.check_selected_layer(name)
-        if name != self._layer:
-            self._layer = name
-            self._notify({"selected_layer"})
-
-    def select(self, *, row: int | None = None, values: Iterable[float] | None = None,
-               target_class: int | None = None, selected_layer: str | None = None) -> None:
-        """Change several parts of the selection at once (views redraw once)."""
-        checked = {
-            "row": None if row is None else self.check_row(row),
-            "values": None if values is None else self.check_values(values),
-            "target_class": None if target_class is None else self.check_target_class(target_class),
-            "selected_layer": None if selected_layer is None else self.check_selected_layer(selected_layer),
-        }
-        changed = set()
-        if checked["row"] is not None:
-            changed |= {"row"} if checked["row"] != self._row else set()
-            self._row = checked["row"]
-            if checked["values"] is None:
-                checked["values"] = self.data.X[self._row]
-        if checked["values"] is not None and not np.array_equal(checked["values"], self._values):
-            self._values = _frozen(checked["values"])
-            changed.add("values")
-        if checked["target_class"] is not None and checked["target_class"] != self._target:
-            self._target = checked["target_class"]
-            changed.add("target_class")
-        if checked["selected_layer"] is not None and checked["selected_layer"] != self._layer:
-            self._layer = checked["selected_layer"]
-            changed.add("selected_layer")
-        self._notify(changed)
-
-    def check_row(self, row: object) -> int:
-        """``row`` as an int if it is a row of X, else a ``TypeError``/``ValueError`` saying why."""
-        data = self.require_data("row")
-        if isinstance(row, bool) or not isinstance(row, (int, np.integer)):
-            raise TypeError(f"row must be an int, got {type(row).__name__}")
-        if not 0 <= row < data.n_rows:
-            raise ValueError(f"row must be between 0 and {data.n_rows - 1} (X has {data.n_rows} rows), got {row}")
-        return int(row)
-
-    def check_values(self, values: object) -> np.ndarray:
-        """``values`` as a float64 array of one finite number per feature, else a ``ValueError``."""
-        data = self.require_data("values")
-        try:
-            array = np.array(values if isinstance(values, np.ndarray) else list(values), dtype=np.float64).ravel()
-        except (TypeError, ValueError):
-            raise TypeError(f"values must be {data.n_features} numbers, got {type(values).__name__}") from None
-        if array.shape != (data.n_features,):
-            raise ValueError(f"values needs {data.n_features} numbers (one per feature), got {array.size}")
-        if not np.isfinite(array).all():
-            raise ValueError("values must be finite numbers")
-        return array
-
-    def check_target_class(self, k: object) -> int:
-        data = self.require_data("target_class")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)):
-            raise TypeError(f"target_class must be an int, got {type(k).__name__}")
-        n = len(data.class_names)
-        if data.mode == "regression" and k != 0:
-            raise ValueError("target_class is 0 for regression")
-        if data.mode == "classification" and not 0 <= k < n:
-            raise ValueError(f"target_class must be between 0 and {n - 1} ({n} classes), got {k}")
-        return int(k)
-
-    def check_selected_layer(self, name: object) -> str:
-        """``name`` if it names a module of the model, else an error listing close names."""
-        resolve_layer(self.model, name)
-        return name
-
-    # -- views --------------------------------------------------------------------------------
-    def observe(self, callback: Callable[[frozenset[str]], None]) -> None:
-        """Call ``callback(changes)`` when the selection or the model changes; ``changes`` names what
-        changed (``"row"``, ``"values"``, ``"target_class"``, ``"selected_layer"``, ``"model"``).
-        Bound methods are held weakly, so a view can be freed without unobserving."""
-        ref = weakref.WeakMethod(callback) if hasattr(callback, "__self__") else (lambda: callback)
-        with self._observers_lock:
-            self._observers.append(ref)
-
-    def unobserve(self, callback: Callable) -> None:
-        with self._observers_lock:
-            self._observers = [r for r in self._observers if r() is not None and r() != callback]
-
-    def _notify(self, changes: set[str]) -> None:
-        if not changes:
-            return
-        with self._observers_lock:
-            callbacks = [r() for r in self._observers]
-            self._observers = [r for r, c in zip(self._observers, callbacks) if c is not None]
-        frozen = frozenset(changes)
-        for callback in callbacks:
-            if callback is None:
-                continue
-            try:
-                callback(frozen)
-            except Exception as error:  # one broken view must not stop the others
-                warnings.warn(f"nnwidgets: a view failed to follow {sorted(frozen)}: {error}", stacklevel=2)
-
     # -- the model changing -------------------------------------------------------------------
     def check_for_changes(self) -> bool:
         """Compare the model with what results were computed from; if it changed (training steps,
@@ -486,9 +340,3 @@ def clean_torch_state(model: nn.Module) -> Iterator[None]:
     device = model_device(model).type
     with torch.inference_mode(False), torch.autocast(device_type=device if device in ("cpu", "cuda") else "cpu", enabled=False):
         yield
-
-
-def _frozen(array: np.ndarray) -> np.ndarray:
-    array = np.array(array, dtype=np.float64)
-    array.flags.writeable = False
-    return array
