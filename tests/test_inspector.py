@@ -268,7 +268,7 @@ def test_select_changes_several_parts_with_one_notification_and_checks_first():
     s = nw.Inspector(Planted(), X)
     seen = []
     s.observe(lambda changes: seen.append(set(changes)))
-    s.select(row=4, target_class=0)
+    s.select(row=4, target_class=1 - s.target_class)
     assert seen == [{"row", "values", "target_class"}] and s.values.tolist() == X[4].tolist()
     with pytest.raises(ValueError, match="between 0 and 1"):
         s.select(row=5, target_class=7)
