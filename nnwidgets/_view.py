@@ -231,16 +231,6 @@ class View(anywidget.AnyWidget):
                 self.set_trait("progress", -1.0 if fraction is None or not pending else float(fraction))
                 self.set_trait("error", error)
 
-    def clear_error(self, name: str) -> None:
-        with self._lock:
-            self._errors.pop(name, None)
-        self._show_status()
-
-    def show_error(self, name: str, message: str) -> None:
-        with self._lock:
-            self._errors[name] = message
-        self._show_status()
-
     def wait(self, timeout: float | None = 120) -> "View":
         """Block until every result this view asked for has arrived, including what those results
         asked for in turn (a GAM fit, then its terms for the row). For scripts and tests."""

@@ -252,10 +252,6 @@ class Scheduler:
             raise entry.value
         return entry.value
 
-    def peek(self, key: tuple, cache: ResultCache) -> tuple[bool, Any]:
-        """``(True, result)`` if ``key`` is cached, else ``(False, None)``; never computes."""
-        return cache.get(key)
-
     # -- working ------------------------------------------------------------------------------
     def _enqueue(self, key, run, cache, keep, lane, priority, describe, queue: bool = True) -> _Entry:
         if lane not in LANES:
@@ -344,14 +340,6 @@ class Scheduler:
             for entry in self._entries.values():
                 if entry.job is not None:
                     entry.job.cancel()
-
-    def busy(self) -> bool:
-        with self._lock:
-            return bool(self._entries)
-
-    def threads(self) -> list[threading.Thread]:
-        with self._lock:
-            return [t for t in self._threads.values() if t is not None]
 
 
 _scheduler = Scheduler()
