@@ -91,12 +91,10 @@ function render({ model, el: host, signal }) {
     const classification = model.get("mode") === "classification";
     const target = classification ? `${payload.target} of ${model.get("class_names")[model.get("target_class")]}` : "the model's output";
     title.textContent = `GAM surrogate of ${target}`;
-    const scored = payload.held_out
-      ? `fidelity on ${payload.scored_rows.toLocaleString()} held-out rows`
-      : `fidelity on the ${payload.scored_rows.toLocaleString()} fitted rows (too few to hold any out)`;
-    const parts = [`${scored}: R² ${payload.fidelity_r2.toFixed(3)}`];
+    // Which rows were fitted and scored, e.g. "fitted on 4,000 of 1,000,000 rows …; fidelity on 10,000 held-out rows".
+    const parts = [`${payload.split}: R² ${payload.fidelity_r2.toFixed(3)}`];
     if (payload.fidelity_accuracy !== null) parts.push(`agreement ${(payload.fidelity_accuracy * 100).toFixed(1)}%`);
-    if (payload.held_out) parts.push(`fitted on ${payload.fitted_rows.toLocaleString()} rows`);
+    if (payload.n_splines < payload.asked_splines) parts.push(`${payload.n_splines} splines per feature (${curves.length} features)`);
     if (payload.constant_features.length) parts.push(`constant, left out: ${payload.constant_features.join(", ")}`);
     fidelity.replaceChildren(el("span", "nnw-meta", parts.join(" · ")));
     fidelity.firstChild.title = "how closely the additive surrogate reproduces the model on rows it was not fitted to";

@@ -12,7 +12,7 @@ const ROW_H = 18;
 const LABEL_W = 150;
 const BAR_W = 220;
 
-function permutationBars(names, mean, std) {
+function permutationBars(names, mean, std, shown = []) {
   const order = orderByMagnitude(mean);
   const height = order.length * ROW_H + 4;
   const plot = svg("svg", { viewBox: `0 0 ${LABEL_W + BAR_W + 10} ${height}`, role: "img" });
@@ -27,6 +27,7 @@ function permutationBars(names, mean, std) {
     const bar = svg("rect", { class: "nnw-perm-bar", x: x0, y: y + 3, width: Math.abs(x(mean[j]) - x(0)), height: ROW_H - 6 });
     bar.appendChild(svg("title", {}, `${names[j]}: drop ${mean[j].toPrecision(4)} ± ${std[j].toPrecision(3)}`));
     bar.dataset.feature = String(j);
+    if (shown.includes(j)) bar.classList.add("nnw-ice-shown");
     plot.append(bar, svg("line", { class: "nnw-whisker", x1: x(mean[j] - std[j]), x2: x(mean[j] + std[j]), y1: y + ROW_H / 2, y2: y + ROW_H / 2 }));
   });
   return plot;
@@ -91,8 +92,8 @@ function render({ model, el: host, signal }) {
     const imp = model.get("importance");
     if (imp && imp.mean) {
       const mean = decodeArray(imp.mean);
-      perm.replaceChildren(permutationBars(names, mean, decodeArray(imp.std)));
-      baseline.textContent = `${imp.metric} ${imp.labels ? "against the labels" : "against the model's own predictions"}: ${imp.baseline.toPrecision(4)} unshuffled · ${imp.rows.toLocaleString()} rows × ${imp.repeats} repeats`;
+      perm.replaceChildren(permutationBars(names, mean, decodeArray(imp.std), model.get("ice_features")));
+      baseline.textContent = `${imp.metric} ${imp.labels ? "against the labels" : "against the model's own predictions"}: ${imp.baseline.toPrecision(4)} unshuffled · ${imp.rows.toLocaleString()}${imp.total_rows > imp.rows ? ` of ${imp.total_rows.toLocaleString()}` : ""} rows × ${imp.repeats} repeats`;
       root.dataset.importance = Array.from(mean, (m) => m.toPrecision(6)).join(",");
     }
     const s = model.get("ice");
@@ -102,13 +103,15 @@ function render({ model, el: host, signal }) {
       const background = decodeArray(s.background);
       const [d, points] = s.grid.shape;
       const rows = s.background.shape[1];
+      const shown = s.features ? decodeArray(s.features) : Int32Array.from({ length: d }, (_, j) => j);
       const values = readValues(model);
       const cells = [];
-      for (let j = 0; j < d; j++) {
+      for (let k = 0; k < d; k++) {
+        const j = shown[k];
         const cell = el("div", "nnw-ice");
         cell.dataset.feature = String(j);
         cell.append(el("div", "nnw-curve-title", names[j]),
-          icePlot(matrixRow(grid, s.grid.shape, j), matrixRow(current, s.current.shape, j), background.subarray(j * rows * points, (j + 1) * rows * points), values[j]));
+          icePlot(matrixRow(grid, s.grid.shape, k), matrixRow(current, s.current.shape, k), background.subarray(k * rows * points, (k + 1) * rows * points), values[j]));
         cells.push(cell);
       }
       iceGrid.replaceChildren(...cells);
@@ -117,7 +120,16 @@ function render({ model, el: host, signal }) {
     root.dataset.renderCount = String(++renderCount);
   };
 
-  const events = `change:importance change:ice change:metric change:metrics change:repeats`;
+  // A click on a bar shows (or hides) that feature's ICE lines.
+  perm.addEventListener("click", (event) => {
+    const j = Number(event.target.closest?.("[data-feature]")?.dataset.feature);
+    if (!Number.isInteger(j)) return;
+    const shown = model.get("ice_features");
+    model.set("ice_features", shown.includes(j) ? shown.filter((k) => k !== j) : [...shown, j]);
+    model.save_changes();
+  });
+
+  const events = `change:importance change:ice change:metric change:metrics change:repeats change:ice_features`;
   const redraw = coalesce(draw);
   const unlisten = listen(model, events, redraw);
   // Status changes (busy, progress, errors) only touch the status line, never redraw the content.

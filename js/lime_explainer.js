@@ -42,6 +42,9 @@ function render({ model, el: host, signal }) {
       meta("intercept", ex.intercept.toPrecision(4)),
       meta("local prediction", ex.local_prediction.toPrecision(4), "what lime's linear model predicts for this row"),
       meta("local fidelity", `R² ${ex.local_fidelity.toFixed(3)}`, "R² of lime's linear model on its weighted samples: how well it imitates the model near this row"),
+      meta("samples", ex.samples.toLocaleString(), ex.training_rows < ex.total_rows
+        ? `lime's feature statistics (quartiles, scales) from a sample of ${ex.training_rows.toLocaleString()} of ${ex.total_rows.toLocaleString()} rows`
+        : "lime's feature statistics from every row of X"),
     );
     bars.replaceChildren(divergingBars(ex.conditions, decodeArray(ex.weights), { title: "weight" }));
     root.dataset.forValues = valuesKey(decodeArray(ex.for_values));

@@ -11,7 +11,7 @@ import traitlets
 
 from ._view import View
 from .core import decode_array, encode_array
-from .core.tabular import Tabular
+from .core.tabular import Tabular, feature_ranges
 from .core.tasks import Task
 
 
@@ -29,13 +29,9 @@ def _floats_from_json(payload: dict | list, _widget: Any) -> list[float]:
 BINARY_FLOATS = {"to_json": _floats_to_json, "from_json": _floats_from_json}
 
 
-def feature_payload(data: Tabular) -> dict:
+def feature_payload(data: Tabular, ranges: tuple[np.ndarray, np.ndarray, np.ndarray]) -> dict:
     """Names and slider ranges per feature; steps are 1 for integer-valued columns."""
-    lo, hi = data.X.min(axis=0), data.X.max(axis=0)
-    integer = np.all(data.X == np.round(data.X), axis=0)
-    span = np.where(hi > lo, hi - lo, 1.0)
-    fine = np.array([float(f"{v:.2g}") for v in span / 100])
-    step = np.where(integer & (span >= 10), 1.0, fine)
+    lo, hi, step = ranges
     return {
         "names": list(data.feature_names),
         "min": encode_array(lo),
@@ -62,7 +58,8 @@ class TabularView(View):
 
     def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
         super().__init__(source, X, **kwargs)
-        self.set_trait("features", feature_payload(self.inspector.data))
+        ranges = self.inspector.memo("feature ranges", lambda: feature_ranges(self.inspector.data.X))
+        self.set_trait("features", self.inspector.memo("feature payload", lambda: feature_payload(self.inspector.data, ranges)))
         self._describe_outputs()
 
     def _describe_outputs(self) -> None:

@@ -14,16 +14,17 @@ from .core import encode_array
 from .core.figures import new_figure
 from .core.figures_explain import draw_gam
 from .core.gam_surrogate import TARGETS, GamOptions, GamSurrogate
+from .core.sampling import random_rows
 from .core.tasks import GamFit, GamRow, GamTerms
 
 RUG_ROWS = 400
 
 
-def surrogate_payload(sur: GamSurrogate, X: np.ndarray, names: tuple[str, ...]) -> dict:
+def surrogate_payload(sur: GamSurrogate, X: np.ndarray, names: tuple[str, ...], asked_splines: int) -> dict:
     """Curves (most important first) as binary matrices; the rug is the data, subsampled."""
     order = np.array([c.feature for c in sur.curves], dtype=np.int32)
     stack = lambda attr: encode_array(np.stack([getattr(c, attr) for c in sur.curves]))  # noqa: E731
-    rows = np.random.default_rng(0).choice(len(X), size=min(RUG_ROWS, len(X)), replace=False)
+    rows = random_rows(len(X), RUG_ROWS, 0)
     return {
         "order": encode_array(order),
         "grid": stack("grid"),
@@ -31,7 +32,7 @@ def surrogate_payload(sur: GamSurrogate, X: np.ndarray, names: tuple[str, ...]) 
         "lower": stack("lower"),
         "upper": stack("upper"),
         "importance": encode_array(np.array([c.importance for c in sur.curves])),
-        "rug": encode_array(X[np.sort(rows)][:, order].T.astype(np.float32)),
+        "rug": encode_array(X[rows][:, order].T.astype(np.float32)),
         "intercept": sur.intercept,
         "fidelity_r2": sur.fidelity_r2,
         "fidelity_accuracy": sur.fidelity_accuracy,
@@ -39,6 +40,8 @@ def surrogate_payload(sur: GamSurrogate, X: np.ndarray, names: tuple[str, ...]) 
         "scored_rows": sur.scored_rows,
         "held_out": sur.split.held_out,
         "split": sur.split.describe(),
+        "n_splines": sur.n_splines,
+        "asked_splines": asked_splines,
         "target": sur.target,
         "constant_features": [names[i] for i in range(len(names)) if i not in set(sur.features)],
     }
@@ -46,7 +49,9 @@ def surrogate_payload(sur: GamSurrogate, X: np.ndarray, names: tuple[str, ...]) 
 
 class GamExplainer(FittedView):
     """A GAM (pyGAM ``LinearGAM``) fitted to the model's outputs over ``X`` — the chosen class's
-    probability or log-odds, or the regression output — as a global surrogate. Shows each feature's
+    probability or log-odds, or the regression output — as a global surrogate, on a sample stratified
+    by the model's class when X is big (``fit_rows``, ``score_rows``; the view says how many rows were
+    fitted and scored). Shows each feature's
     partial dependence with its 95 % interval (small multiples, most important first; click one to
     enlarge), a rug of the data, the current row on every curve and its per-feature contributions.
     The surrogate's fidelity on held-out rows is always shown. One fit per model version, class and
@@ -69,6 +74,8 @@ class GamExplainer(FittedView):
     lam = traitlets.Float(0.6).tag(sync=True)
     gridsearch = traitlets.Bool(False).tag(sync=True)
     target = traitlets.Enum(TARGETS, default_value="probability").tag(sync=True)
+    fit_rows = traitlets.Int(0, help="rows the GAM is fitted on when X has more (0: as many as fit in memory)").tag(sync=True)
+    score_rows = traitlets.Int(10_000, help="held-out rows its fidelity is measured on when X has more").tag(sync=True)
     selected_feature = traitlets.Int(-1, help="feature index drawn large; -1: none").tag(sync=True)
     curves = traitlets.Dict(read_only=True).tag(sync=True)
     row_terms = traitlets.Dict(read_only=True).tag(sync=True)
@@ -89,14 +96,22 @@ class GamExplainer(FittedView):
             raise traitlets.TraitError(f"lam must be positive, got {proposal['value']}")
         return proposal["value"]
 
-    @traitlets.observe("n_splines", "lam", "gridsearch", "target")
+    @traitlets.validate("fit_rows", "score_rows")
+    def _check_rows(self, proposal: dict) -> int:
+        least = 0 if proposal["trait"].name == "fit_rows" else 1
+        if proposal["value"] < least:
+            raise traitlets.TraitError(f"{proposal['trait'].name} must be at least {least}, got {proposal['value']}")
+        return proposal["value"]
+
+    @traitlets.observe("n_splines", "lam", "gridsearch", "target", "fit_rows", "score_rows")
     def _on_options(self, _: dict) -> None:
         if self._ready:
             self._update_safely({"options"})
 
     @property
     def options(self) -> GamOptions:
-        return GamOptions(n_splines=self.n_splines, lam=self.lam, gridsearch=self.gridsearch, target=self.target)
+        return GamOptions(n_splines=self.n_splines, lam=self.lam, gridsearch=self.gridsearch, target=self.target,
+                          fit_rows=self.fit_rows, score_rows=self.score_rows)
 
     @property
     def fit_task(self) -> GamFit:
@@ -107,7 +122,7 @@ class GamExplainer(FittedView):
 
     def show_fit(self, surrogate: GamSurrogate) -> None:
         self._surrogate = surrogate
-        self.set_trait("curves", surrogate_payload(surrogate, self.data.X, self.data.feature_names))
+        self.set_trait("curves", surrogate_payload(surrogate, self.data.X, self.data.feature_names, self.n_splines))
 
     def show_row(self, terms: GamRow, values: np.ndarray) -> None:
         self.set_trait("row_terms", {

@@ -15,13 +15,16 @@ from .core.figures import new_figure
 from .core.importance import METRICS, PermutationImportance, Sensitivity
 from .core.tasks import Ice, Importance as ImportanceTask
 
+ICE_SHOWN = 12
+
 
 class Importance(TabularView):
-    """Left: how much a metric drops when each feature is shuffled (``repeats`` times; bars show
-    the mean, whiskers one standard deviation). Right: for the current row, how the prediction of
-    the chosen class moves across each feature's range (its ICE line, drawn over the lines of 30
-    other rows for spread). Without labels (the inspector's ``y``) the model's own predictions are
-    the reference.
+    """Left: how much a metric drops when each feature is shuffled (``repeats`` times over ``rows``
+    rows, a sample of bigger data; bars show the mean, whiskers one standard deviation). Right: for
+    the current row, how the prediction of the chosen class moves across a feature's range (its ICE
+    line, drawn over the lines of 30 other rows for spread), for the features in ``ice_features`` —
+    the 12 most important unless you choose (click a bar). Without labels (the inspector's ``y``) the
+    model's own predictions are the reference.
 
     Example::
 
@@ -39,12 +42,15 @@ class Importance(TabularView):
     metric = traitlets.Unicode("").tag(sync=True)
     metrics = traitlets.List(traitlets.Unicode(), read_only=True).tag(sync=True)
     repeats = traitlets.Int(5).tag(sync=True)
+    rows = traitlets.Int(10_000, help="rows shuffled for permutation importance (a sample of bigger data)").tag(sync=True)
+    ice_features = traitlets.List(traitlets.Int(), help="features whose ICE lines are drawn; [] until the importance ranks them").tag(sync=True)
     importance = traitlets.Dict(read_only=True).tag(sync=True)
     ice = traitlets.Dict(read_only=True).tag(sync=True)
 
     def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
         self._permutation: PermutationImportance | None = None
         self._sensitivity: Sensitivity | None = None
+        self._chosen_by_user = "ice_features" in kwargs
         super().__init__(source, X, **kwargs)
 
     @traitlets.default("metric")
@@ -55,11 +61,19 @@ class Importance(TabularView):
     def _default_metrics(self) -> list[str]:
         return list(METRICS[self.inspector.data.mode])
 
-    @traitlets.validate("repeats")
-    def _check_repeats(self, proposal: dict) -> int:
+    @traitlets.validate("repeats", "rows")
+    def _check_positive(self, proposal: dict) -> int:
         if proposal["value"] < 1:
-            raise traitlets.TraitError(f"repeats must be at least 1, got {proposal['value']}")
+            raise traitlets.TraitError(f"{proposal['trait'].name} must be at least 1, got {proposal['value']}")
         return proposal["value"]
+
+    @traitlets.validate("ice_features")
+    def _check_ice_features(self, proposal: dict) -> list[int]:
+        d = self.inspector.data.n_features
+        bad = [j for j in proposal["value"] if not 0 <= j < d]
+        if bad:
+            raise traitlets.TraitError(f"ice_features are feature indices between 0 and {d - 1}, got {bad}")
+        return list(dict.fromkeys(proposal["value"]))
 
     @traitlets.validate("metric")
     def _check_metric(self, proposal: dict) -> str:
@@ -68,32 +82,55 @@ class Importance(TabularView):
             raise traitlets.TraitError(f"metric must be one of {allowed} for {self.inspector.data.mode}, got {proposal['value']!r}")
         return proposal["value"]
 
-    @traitlets.observe("metric", "repeats")
+    @traitlets.observe("metric", "repeats", "rows")
     def _on_options(self, _: dict) -> None:
         if self._ready:
             self._update_safely({"options"})
 
+    @traitlets.observe("ice_features")
+    def _on_ice_features(self, change: dict) -> None:
+        if self._ready and not self._following_ranking:
+            self._chosen_by_user = True
+            self._update_safely({"ice features"})
+
+    _following_ranking = False
+
+    @property
+    def shown_features(self) -> tuple[int, ...]:
+        """The features whose ICE lines are drawn: the chosen ones, else the first 12 until ranked."""
+        return tuple(self.ice_features) or tuple(range(min(ICE_SHOWN, self.inspector.data.n_features)))
+
     def update(self, changes: set[str]) -> None:
         if changes & {"options", "model"}:
-            self.request("importance", ImportanceTask(self.metric, self.repeats), self._show_importance)
-        if changes & {"values", "target_class", "model"}:
-            self.request_current("ice", Ice, self._show_ice)
+            self.request("importance", ImportanceTask(self.metric, self.repeats, self.rows), self._show_importance)
+        if changes & {"values", "target_class", "model", "ice features"}:
+            features = self.shown_features
+            self.request_current("ice", lambda values: Ice(values, features), self._show_ice)
 
     def _show_importance(self, result: PermutationImportance) -> None:
         self._permutation = result
+        if not self._chosen_by_user:  # follow the ranking: the most important features' ICE lines
+            ranked = [int(j) for j in np.argsort(-result.mean)[:ICE_SHOWN]]
+            if ranked != list(self.ice_features):
+                self._following_ranking = True
+                try:
+                    self.ice_features = ranked
+                finally:
+                    self._following_ranking = False
+                self._update_safely({"ice features"})
         self.set_trait("importance", {
             "metric": result.metric, "baseline": result.baseline,
             "mean": encode_array(result.mean), "std": encode_array(result.std),
-            "labels": result.labels, "rows": result.rows, "repeats": result.repeats,
+            "labels": result.labels, "rows": result.rows, "repeats": result.repeats, "total_rows": result.total_rows,
         })
 
     def _show_ice(self, result: Sensitivity, values: np.ndarray) -> None:
         column = self.inspector.target_class if self.data.mode == "classification" else 0
         s = result.for_output(column)
         self._sensitivity = s
-        self.set_trait("ice", {"grid": encode_array(s.grid), "current": encode_array(s.current),
-                               "background": encode_array(s.background), "for_values": encode_array(values),
-                               "target_class": column})
+        self.set_trait("ice", {"features": encode_array(s.features.astype(np.int32)), "grid": encode_array(s.grid),
+                               "current": encode_array(s.current), "background": encode_array(s.background),
+                               "for_values": encode_array(values), "target_class": column})
 
     def describe_failure(self, name: str) -> str:
         return "permutation importance failed" if name == "importance" else "sensitivity failed"

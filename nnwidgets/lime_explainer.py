@@ -28,6 +28,8 @@ def lime_payload(result: LimeResult, values: np.ndarray) -> dict:
         "prediction": encode_array(np.array(result.prediction)),
         "label": result.label,
         "samples": result.samples,
+        "training_rows": result.training_rows,
+        "total_rows": result.total_rows,
         "for_values": encode_array(values),
     }
 

@@ -64,6 +64,8 @@ class Surrogates(FittedView):
     target = traitlets.Enum(TARGETS, default_value="probability").tag(sync=True)
     max_depth = traitlets.Int(3).tag(sync=True)
     chosen = traitlets.Enum(KINDS, default_value="gam").tag(sync=True)
+    fit_rows = traitlets.Int(0, help="rows the surrogates are fitted on when X has more (0: as many as fit in memory)").tag(sync=True)
+    score_rows = traitlets.Int(10_000, help="held-out rows their fidelity is measured on when X has more").tag(sync=True)
     fitted = traitlets.Dict(read_only=True).tag(sync=True)
     row_predictions = traitlets.Dict(read_only=True).tag(sync=True)
 
@@ -77,14 +79,21 @@ class Surrogates(FittedView):
             raise traitlets.TraitError(f"max_depth must be between 1 and 6 (a tree people can read), got {proposal['value']}")
         return proposal["value"]
 
-    @traitlets.observe("target", "max_depth")
+    @traitlets.validate("fit_rows", "score_rows")
+    def _check_rows(self, proposal: dict) -> int:
+        least = 0 if proposal["trait"].name == "fit_rows" else 1
+        if proposal["value"] < least:
+            raise traitlets.TraitError(f"{proposal['trait'].name} must be at least {least}, got {proposal['value']}")
+        return proposal["value"]
+
+    @traitlets.observe("target", "max_depth", "fit_rows", "score_rows")
     def _on_options(self, _: dict) -> None:
         if self._ready:
             self._update_safely({"options"})
 
     @property
     def fit_task(self) -> SurrogateFits:
-        return SurrogateFits(self.label, self.target, self.max_depth)
+        return SurrogateFits(self.label, self.target, self.max_depth, self.fit_rows, self.score_rows)
 
     def row_task(self, values: tuple[float, ...], fit: SurrogateFits) -> SurrogateRow:
         return SurrogateRow(values, fit)

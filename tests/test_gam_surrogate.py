@@ -4,7 +4,8 @@ import torch
 from pygam import LinearGAM, s as spline, terms
 
 import nnwidgets as nw
-from nnwidgets.core.gam_surrogate import GamOptions, holdout_split, surrogate_target
+from nnwidgets.core.gam_surrogate import GamOptions, surrogate_target
+from nnwidgets.core.sampling import holdout_split
 from nnwidgets.core.tasks import GamFit
 from planted import Additive, Planted, data
 

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+import torch
 import traitlets
 
 import nnwidgets as nw
@@ -44,7 +45,7 @@ def test_score_direction():
 def test_ice_lines_are_exact_for_the_planted_model():
     X = data()
     row = X[4]
-    s = sensitivity(X, nw.Inspector(Planted(classes=1), X).predict, row, points=11, background_rows=7).for_output(0)
+    s = sensitivity(X[:7], X.min(0), X.max(0), nw.Inspector(Planted(classes=1), X).predict, row, points=11).for_output(0)
     assert s.grid.shape == (5, 11) and s.background.shape == (5, 7, 11)
     assert np.allclose(s.current[0], 3 * s.grid[0] - 2 * row[2], atol=1e-5)
     assert np.allclose(s.current[1], 3 * row[0] - 2 * row[2], atol=1e-5)  # ignored feature: flat line
@@ -56,7 +57,7 @@ def test_ice_for_every_class_comes_from_one_pass():
     X = data()
     s = nw.Inspector(Counted(Planted()), X)
     Counted.log.clear()
-    lines = s.compute(Ice(tuple(X[2])))
+    lines = s.compute(Ice(tuple(X[2]), (0, 1, 2, 3, 4)))
     assert len(Counted.log) == 1 and lines.current.shape == (5, 25, 2)
     assert np.allclose(lines.current[..., 0] + lines.current[..., 1], 1.0)
 
@@ -79,3 +80,24 @@ def test_widget():
     with pytest.raises(traitlets.TraitError, match="metric must be one of"):
         imp.metric = "r2"
     assert len(imp.figure().axes[0].patches) == 5
+
+
+def test_wide_data_computes_ice_only_for_the_features_shown_in_bounded_batches():
+    from planted import Counted
+
+    X = np.random.default_rng(0).normal(size=(200, 300))
+    torch.manual_seed(0)
+    s = nw.Inspector(Counted(torch.nn.Sequential(torch.nn.Linear(300, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))), X)
+    imp = nw.Importance(s, repeats=1).wait()
+    assert len(imp.ice_features) == 12  # the most important 12, once ranked
+    ranked = np.argsort(-imp.permutation.mean)[:12].tolist()
+    assert imp.ice_features == ranked and decode_array(imp.ice["features"]).tolist() == ranked
+    Counted.log.clear()
+    s.values = X[1]
+    imp.wait()
+    ice_rows = 12 * 31 * 25
+    assert max(Counted.log) <= 8192 and sum(Counted.log) <= ice_rows + 1  # 12 features' lines (plus the row's own pass)
+    assert ice_rows * 300 * 8 < 100 * 2**20  # the batch those rows make stays under 100 MB
+    imp.ice_features = [5]  # a click on feature 5's bar
+    imp.wait()
+    assert decode_array(imp.ice["features"]).tolist() == [5] and decode_array(imp.ice["current"]).shape == (1, 25)

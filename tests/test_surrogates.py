@@ -8,7 +8,7 @@ from torch import nn
 
 import nnwidgets as nw
 from nnwidgets.core import decode_array
-from nnwidgets.core.gam_surrogate import holdout_split
+from nnwidgets.core.sampling import holdout_split
 from nnwidgets.core.surrogates import fit_tree
 from nnwidgets.core.tasks import SurrogateFits
 from planted import Additive, Planted, data
@@ -22,7 +22,7 @@ def test_linear_recovers_a_linear_model_exactly():
     X = data()
     lin = fits(Planted(classes=1), X)["linear"]
     assert np.allclose(lin.coef, [3, 0, -2, 0, 0], atol=1e-5) and lin.fidelity_r2 == pytest.approx(1.0)
-    assert np.allclose(lin.effect, lin.coef * X.std(axis=0))
+    assert np.allclose(lin.effect, lin.coef * X[lin.split.train].std(axis=0))  # spread over the rows it was fitted on
 
 
 def test_what_each_surrogate_can_capture_on_an_additive_model():
@@ -50,7 +50,7 @@ def test_tree_and_linear_match_sklearn_fitted_directly():
     direct = LinearRegression().fit(X[train], y[train])
     assert np.allclose(models["linear"].predict(X), direct.predict(X), atol=1e-6)
     with pytest.raises(ValueError, match="max_depth must be at least 1"):
-        fit_tree(X, y, "regression", "probability", tree.split, max_depth=0)
+        fit_tree(X, y, X, y, "regression", "probability", tree.split, max_depth=0)
 
 
 def test_widget_row_predictions_options_and_failures_in_the_widget():

@@ -8,16 +8,42 @@ import numpy as np
 from pygam import LinearGAM, s, terms
 
 from .model_output import log_odds
+from .sampling import Split
 
 TARGETS = ("probability", "logit")
 GRID_POINTS = 100
-MIN_HOLDOUT_ROWS = 10
+MAX_COEFFICIENTS = 2_000  # pyGAM solves a dense system of this size
+MATRIX_ENTRIES = 4_000_000  # rows × coefficients of the model matrix; pyGAM's peak memory is ~9× its 8 bytes each
+FIT_ROWS = (1_000, 20_000)
+
+
+def splines_per_term(n_splines: int, features: int) -> int:
+    """At most ``n_splines`` basis functions per feature, fewer for wide data so that the GAM keeps
+    at most 2,000 coefficients in all (at least 4 each).
+
+    >>> splines_per_term(20, 50), splines_per_term(20, 500)
+    (20, 4)
+    """
+    return max(4, min(n_splines, MAX_COEFFICIENTS // max(features, 1)))
+
+
+def auto_fit_rows(n_splines: int, features: int) -> int:
+    """Rows to fit on when the user did not say: as many as keep pyGAM's model matrix near 32 MB
+    (its working memory is about nine times that), between 1,000 and 20,000.
+
+    >>> auto_fit_rows(20, 50), auto_fit_rows(20, 4)
+    (4000, 20000)
+    """
+    coefficients = splines_per_term(n_splines, features) * features
+    return int(min(FIT_ROWS[1], max(FIT_ROWS[0], MATRIX_ENTRIES // coefficients)))
 
 
 @dataclass(frozen=True)
 class GamOptions:
     """pyGAM's knobs; ``target`` is what is fitted for classification (the chosen class's probability
-    or its log-odds); ``holdout`` the share of rows kept out of the fit to measure fidelity."""
+    or its log-odds). Data with more than ``fit_rows + score_rows`` rows is sampled: the fit uses
+    ``fit_rows`` rows (0: as many as fit in memory, see :func:`auto_fit_rows`), fidelity is scored on
+    ``score_rows`` others; smaller data is split ``holdout`` for scoring."""
 
     n_splines: int = 20
     lam: float = 0.6
@@ -25,34 +51,11 @@ class GamOptions:
     target: str = "probability"
     holdout: float = 0.2
     random_state: int = 0
+    fit_rows: int = 0
+    score_rows: int = 10_000
 
-
-@dataclass(frozen=True)
-class Split:
-    """Rows the surrogates are fitted on and rows their fidelity is scored on. With fewer than 10
-    rows none can be spared: fidelity is then measured on the fitted rows (``held_out`` False)."""
-
-    train: np.ndarray
-    test: np.ndarray
-    held_out: bool
-
-    def describe(self) -> str:
-        if self.held_out:
-            return f"fitted on {len(self.train):,} rows; fidelity on {len(self.test):,} held-out rows"
-        return f"fitted on all {len(self.train):,} rows; fidelity on the same rows (too few rows to hold any out)"
-
-
-def holdout_split(n: int, holdout: float, random_state: int) -> Split:
-    """A seeded split of ``n`` rows, ``holdout`` of them for scoring (at least one of each side).
-
-    >>> holdout_split(100, 0.2, 0).test.size, holdout_split(5, 0.2, 0).held_out
-    (20, False)
-    """
-    order = np.random.default_rng(random_state).permutation(n)
-    if n < MIN_HOLDOUT_ROWS:
-        return Split(order, order, False)
-    n_test = min(n - 1, max(1, int(round(n * holdout))))
-    return Split(order[n_test:], order[:n_test], True)
+    def rows_to_fit(self, features: int) -> int:
+        return self.fit_rows or auto_fit_rows(self.n_splines, features)
 
 
 def surrogate_target(outputs: np.ndarray, mode: str, label: int, target: str) -> np.ndarray:
@@ -80,7 +83,8 @@ class Curve:
 
 @dataclass
 class GamSurrogate:
-    """The fitted surrogate: ``curves`` for non-constant features (most important first)."""
+    """The fitted surrogate: ``curves`` for non-constant features (most important first); ``split``
+    says which rows it was fitted on and scored on (``fitted_rows``, ``scored_rows``)."""
 
     gam: LinearGAM
     features: tuple[int, ...]
@@ -90,6 +94,7 @@ class GamSurrogate:
     fidelity_accuracy: float | None
     target: str
     split: Split
+    n_splines: int = 20
 
     @property
     def fitted_rows(self) -> int:
@@ -119,30 +124,32 @@ def varying_features(X: np.ndarray) -> tuple[int, ...]:
     return varying
 
 
-def fit_gam(X: np.ndarray, y: np.ndarray, mode: str, options: GamOptions = GamOptions()) -> GamSurrogate:
-    """Fit one spline term per non-constant feature of ``X`` to the target ``y`` (the model's outputs).
-
-    Fidelity is measured on held-out rows (``options.holdout``): R² of the surrogate against the
-    model and, for classification, how often both sides of 0.5 (or of log-odds 0) agree.
+def fit_gam(X_fit: np.ndarray, y_fit: np.ndarray, X_score: np.ndarray, y_score: np.ndarray, mode: str,
+            split: Split, options: GamOptions = GamOptions()) -> GamSurrogate:
+    """Fit one spline term per feature that varies in ``X_fit`` to the target ``y_fit`` (the model's
+    outputs on those rows), and measure fidelity on the rows ``X_score`` (held out when ``split`` says
+    so): R² of the surrogate against the model and, for classification, how often both sides of 0.5
+    (or of log-odds 0) agree.
     """
-    varying = varying_features(X)
-    Xv = X[:, list(varying)]
-    split = holdout_split(len(X), options.holdout, options.random_state)
-    n_splines = max(4, min(options.n_splines, len(split.train) - 1))
+    varying = varying_features(X_fit)
+    columns = list(varying)
+    Xv = np.asarray(X_fit[:, columns], dtype=np.float64)
+    n_splines = max(4, min(splines_per_term(options.n_splines, len(columns)), len(Xv) - 1))
     spec = terms.TermList(*[s(j, n_splines=n_splines, lam=options.lam) for j in range(len(varying))])
     gam = LinearGAM(spec)
     if options.gridsearch:
-        gam.gridsearch(Xv[split.train], y[split.train], progress=False)
+        gam.gridsearch(Xv, y_fit, progress=False)
     else:
-        gam.fit(Xv[split.train], y[split.train])
-    r2, accuracy = fidelity(gam.predict(Xv[split.test]), y[split.test], mode, options.target)
+        gam.fit(Xv, y_fit)
+    scored = gam.predict(np.asarray(X_score[:, columns], dtype=np.float64))
+    r2, accuracy = fidelity(scored, y_score, mode, options.target)
     curves = [_curve(gam, Xv, term, feature) for term, feature in enumerate(varying)]
     curves.sort(key=lambda c: -c.importance)
-    return GamSurrogate(gam, varying, curves, float(gam.coef_[-1]), r2, accuracy, options.target, split)
+    return GamSurrogate(gam, varying, curves, float(gam.coef_[-1]), r2, accuracy, options.target, split, n_splines)
 
 
 def _curve(gam: LinearGAM, X: np.ndarray, term: int, feature: int) -> Curve:
-    """Importance: the spread (standard deviation) of the term's contribution over the data."""
+    """Importance: the spread (standard deviation) of the term's contribution over the fitted rows."""
     grid = gam.generate_X_grid(term=term, n=GRID_POINTS)
     effect, interval = gam.partial_dependence(term=term, X=grid, width=0.95)
     spread = float(np.std(gam.partial_dependence(term=term, X=X)))

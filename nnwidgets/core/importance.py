@@ -32,13 +32,15 @@ def score(metric: str, predictions: np.ndarray, reference: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class PermutationImportance:
-    """``drops[j, r]``: how much the score fell when feature j was shuffled (repeat r), over ``rows`` rows."""
+    """``drops[j, r]``: how much the score fell when feature j was shuffled (repeat r), over ``rows`` of
+    X's ``total_rows`` rows."""
 
     metric: str
     baseline: float
     drops: np.ndarray
     rows: int
     labels: bool
+    total_rows: int = 0
 
     @property
     def mean(self) -> np.ndarray:
@@ -70,6 +72,7 @@ def permutation_importance(
     y: np.ndarray | None = None,
     random_state: int = 0,
     step: Callable[[int], None] | None = None,
+    total_rows: int | None = None,
 ) -> PermutationImportance:
     """Shuffle one feature at a time and measure the drop in ``metric``.
 
@@ -97,41 +100,58 @@ def permutation_importance(
         outputs = predict(shuffled.reshape(-1, d))
         outputs = outputs.reshape(repeats, n, *outputs.shape[1:])
         drops[j] = [baseline - score(metric, outputs[r], reference) for r in range(repeats)]
-    return PermutationImportance(metric, baseline, drops, n, y is not None)
+    return PermutationImportance(metric, baseline, drops, n, y is not None, total_rows or n)
 
 
 @dataclass(frozen=True)
 class Sensitivity:
-    """For each feature j: ``grid[j]`` values, the current row's prediction along it
-    (``current[j]``) and other rows' ICE lines (``background[j]``, rows × grid), for every output
-    column (the last axis: classes, or the one regression value)."""
+    """For each of ``features``: its ``grid`` of values, the current row's prediction along it
+    (``current``) and other rows' ICE lines (``background``, rows × grid), for every output column
+    (the last axis: classes, or the one regression value)."""
 
+    features: np.ndarray
     grid: np.ndarray
     current: np.ndarray
     background: np.ndarray
 
     def for_output(self, column: int) -> "Sensitivity":
-        return Sensitivity(self.grid, self.current[..., column], self.background[..., column])
+        return Sensitivity(self.features, self.grid, self.current[..., column], self.background[..., column])
+
+
+ICE_BATCH_BYTES = 32 * 2**20
 
 
 def sensitivity(
-    X: np.ndarray,
+    others: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
     predict: Callable[[np.ndarray], np.ndarray],
     row_values: np.ndarray,
+    features: np.ndarray | None = None,
     *,
     points: int = GRID_POINTS,
-    background_rows: int = BACKGROUND_ROWS,
-    random_state: int = 0,
 ) -> Sensitivity:
-    """Individual conditional expectation: move one feature across its range, the rest fixed."""
-    n, d = X.shape
-    rng = np.random.default_rng(random_state)
-    others = X[rng.choice(n, size=min(background_rows, n), replace=False)]
+    """Individual conditional expectation: move one feature at a time across ``lo``…``hi`` (its range),
+    the rest fixed, for the current row and the ``others`` (a few rows of X). Only ``features`` (all
+    by default) are computed, in batches of at most 32 MB, so wide data costs what is shown.
+
+    >>> s = sensitivity(np.zeros((2, 3)), np.zeros(3), np.ones(3), lambda r: r.sum(axis=1), np.zeros(3), np.array([1]), points=3)
+    >>> s.for_output(0).current.tolist(), s.grid.tolist()
+    ([[0.0, 0.5, 1.0]], [[0.0, 0.5, 1.0]])
+    """
+    d = len(lo)
+    features = np.arange(d) if features is None else np.asarray(features, dtype=int)
     rows = np.vstack([np.asarray(row_values, dtype=np.float64)[None], others])
-    grid = np.linspace(X.min(axis=0), X.max(axis=0), points).T  # d × points
-    batch = np.repeat(rows[None, :, None, :], d, axis=0).repeat(points, axis=2)  # d × rows × points × d
-    for j in range(d):
-        batch[j, :, :, j] = grid[j]
-    out = predict(batch.reshape(-1, d))
-    out = out.reshape(d, len(rows), points, -1)
-    return Sensitivity(grid, out[:, 0], out[:, 1:])
+    grid = np.linspace(lo[features], hi[features], points).T  # features × points
+    per_feature = len(rows) * points * d * 8
+    group = max(1, ICE_BATCH_BYTES // per_feature)
+    outputs = []
+    for start in range(0, len(features), group):
+        chosen = features[start:start + group]
+        batch = np.repeat(rows[None, :, None, :], len(chosen), axis=0).repeat(points, axis=2)  # f × rows × points × d
+        for k, j in enumerate(chosen):
+            batch[k, :, :, j] = grid[start + k]
+        out = predict(batch.reshape(-1, d))
+        outputs.append(out.reshape(len(chosen), len(rows), points, -1))
+    out = np.concatenate(outputs) if outputs else np.zeros((0, len(rows), points, 1))
+    return Sensitivity(features, grid, out[:, 0], out[:, 1:])

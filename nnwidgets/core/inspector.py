@@ -8,7 +8,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, Hashable
 
 import numpy as np
 import torch
@@ -96,6 +96,8 @@ class Inspector(Selection):
         self._signature = model_signature(model)
         self._cache = ResultCache()
         self._costs: dict[str, float] = {}  # recent run time of each task kind, in seconds
+        self._memo: dict = {}
+        self._memo_lock = threading.Lock()
         self._start_selection()
         self.data: Tabular | None = None
         self.labels: np.ndarray | None = None
@@ -314,6 +316,13 @@ class Inspector(Selection):
     def peek(self, task: Task) -> tuple[bool, Any]:
         """``(True, result)`` if ``task`` is cached for the current model version, else ``(False, None)``."""
         return self._cache.get(self.key(task))
+
+    def memo(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """A value derived from the data alone (a baseline row, a sample), computed once."""
+        with self._memo_lock:
+            if key not in self._memo:
+                self._memo[key] = compute()
+            return self._memo[key]
 
     def _run(self, task: Task, version: int, job: Any) -> Any:
         if self.problem and task.reads_model:

@@ -26,7 +26,8 @@ class LimeOptions:
 @dataclass(frozen=True)
 class LimeResult:
     """``features``/``conditions``/``weights``: lime's explanation, largest |weight| first, as
-    lime's own ``as_list()``/``as_map()`` give them. ``label`` is the explained class (0 for regression)."""
+    lime's own ``as_list()``/``as_map()`` give them. ``label`` is the explained class (0 for regression).
+    lime's feature statistics (quartiles, scales) came from ``training_rows`` of X's ``total_rows`` rows."""
 
     features: tuple[int, ...]
     conditions: tuple[str, ...]
@@ -37,6 +38,8 @@ class LimeResult:
     prediction: tuple[float, ...]
     label: int
     samples: int
+    training_rows: int = 0
+    total_rows: int = 0
 
 
 def explain_lime(
@@ -82,4 +85,6 @@ def explain_lime(
         prediction=prediction,
         label=label if classification else 0,
         samples=options.num_samples,
+        training_rows=len(data.X),
+        total_rows=len(data.X),
     )

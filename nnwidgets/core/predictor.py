@@ -89,7 +89,7 @@ class Predictor:
         With ``capture``, the inputs and outputs of the modules named in ``names`` are handed to
         ``capture(first_row, {name: (input, output)})`` for each chunk, as tensors on the model's device.
         """
-        rows = np.asarray(rows, dtype=np.float64)
+        rows = np.asarray(rows)  # float32 data stays float32: each chunk is converted on its own
         check_runnable(self.model)
         with self._log_lock:
             self.passes.append(len(rows))
@@ -98,7 +98,7 @@ class Predictor:
             for start in range(0, len(rows), self.max_batch):
                 if check is not None:
                     check()
-                part = rows[start:start + self.max_batch]
+                part = np.asarray(rows[start:start + self.max_batch], dtype=np.float64)
                 seen.clear()
                 out = output_matrix(shadow(self.inputs(part)), len(part))
                 if capture is not None:

@@ -9,7 +9,8 @@ import numpy as np
 from sklearn.linear_model import LinearRegression
 from sklearn.tree import DecisionTreeRegressor
 
-from .gam_surrogate import Split, fidelity
+from .gam_surrogate import fidelity
+from .sampling import Split
 
 
 @dataclass(frozen=True)
@@ -55,20 +56,21 @@ class TreeSurrogate:
         return self.model.predict(np.asarray(rows, dtype=np.float64))
 
 
-def fit_linear(X: np.ndarray, y: np.ndarray, mode: str, target: str, split: Split) -> LinearSurrogate:
-    """Least squares on the model's outputs ``y``; fidelity on the split's scoring rows."""
-    model = LinearRegression().fit(X[split.train], y[split.train])
-    r2, accuracy = fidelity(model.predict(X[split.test]), y[split.test], mode, target)
-    return LinearSurrogate(model.coef_.copy(), float(model.intercept_), model.coef_ * X.std(axis=0), r2, accuracy, split)
+def fit_linear(X_fit: np.ndarray, y_fit: np.ndarray, X_score: np.ndarray, y_score: np.ndarray, mode: str, target: str,
+               split: Split) -> LinearSurrogate:
+    """Least squares on the model's outputs ``y_fit``; fidelity on the scoring rows."""
+    model = LinearRegression().fit(X_fit, y_fit)
+    r2, accuracy = fidelity(model.predict(X_score), y_score, mode, target)
+    return LinearSurrogate(model.coef_.copy(), float(model.intercept_), model.coef_ * X_fit.std(axis=0), r2, accuracy, split)
 
 
-def fit_tree(X: np.ndarray, y: np.ndarray, mode: str, target: str, split: Split, max_depth: int = 3,
-             random_state: int = 0) -> TreeSurrogate:
-    """A regression tree of at most ``max_depth`` levels on the model's outputs ``y``."""
+def fit_tree(X_fit: np.ndarray, y_fit: np.ndarray, X_score: np.ndarray, y_score: np.ndarray, mode: str, target: str,
+             split: Split, max_depth: int = 3, random_state: int = 0) -> TreeSurrogate:
+    """A regression tree of at most ``max_depth`` levels on the model's outputs ``y_fit``."""
     if max_depth < 1:
         raise ValueError(f"max_depth must be at least 1, got {max_depth}")
-    model = DecisionTreeRegressor(max_depth=max_depth, random_state=random_state).fit(X[split.train], y[split.train])
-    r2, accuracy = fidelity(model.predict(X[split.test]), y[split.test], mode, target)
+    model = DecisionTreeRegressor(max_depth=max_depth, random_state=random_state).fit(X_fit, y_fit)
+    r2, accuracy = fidelity(model.predict(X_score), y_score, mode, target)
     t = model.tree_
     nodes = tuple(
         TreeNode(int(t.feature[i]) if t.children_left[i] != -1 else -1, float(t.threshold[i]), float(t.value[i].ravel()[0]),

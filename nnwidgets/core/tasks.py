@@ -10,7 +10,7 @@ Tasks that run the model (``reads_model``) are discarded if the live model chang
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -20,11 +20,15 @@ from .activations import flatten_rows, leaf_layers
 from .attributions import Attributions, attributed, baseline_row, combine, output_name, path
 from .dataset_pass import DatasetPass, dataset_pass
 from .gam_surrogate import GamOptions, GamSurrogate, fit_gam, surrogate_target
-from .importance import PermutationImportance, Sensitivity, permutation_importance, sensitivity
+from .importance import BACKGROUND_ROWS, PermutationImportance, Sensitivity, permutation_importance, sensitivity
 from .lime_explain import LimeOptions, LimeResult, explain_lime
 from .predictor import tensor_to_float64
+from .sampling import POOL_FACTOR, Split, holdout_split, random_rows, split_sample
 from .surrogates import fit_linear, fit_tree
+from .tabular import feature_ranges
 from .weight_distribution import weight_distributions
+
+LIME_ROWS = 20_000
 
 if TYPE_CHECKING:
     from .inspector import Inspector
@@ -115,10 +119,62 @@ class Lime(Task):
     keep: ClassVar[int] = 64
 
     def run(self, ins, version, job) -> LimeResult:
-        return explain_lime(ins.data, ins.predict_function(version, job.check), np.array(self.values), self.label, self.options)
+        """lime's statistics (quartiles, scales) from at most 20,000 rows: enough for quartiles, and
+        lime copies its training data several times."""
+        n = ins.data.n_rows
+        data = ins.data if n <= LIME_ROWS else replace(ins.data, X=ins.data.X[random_rows(n, LIME_ROWS, 0)])
+        result = explain_lime(data, ins.predict_function(version, job.check), np.array(self.values), self.label, self.options)
+        return replace(result, total_rows=n)
 
     def describe(self, ins):
         return f"LIME on {self.options.num_samples:,} samples"
+
+
+@dataclass(frozen=True)
+class SampleResult:
+    """The rows surrogates are fitted and scored on, with the model's predictions there."""
+
+    split: Split
+    fit_predictions: np.ndarray
+    score_predictions: np.ndarray
+
+
+@dataclass(frozen=True)
+class SurrogateSample(Task):
+    """All rows (80/20 split) when X is small; else ``fit_rows`` + ``score_rows`` rows drawn from a random
+    pool of four times as many, stratified by the model's predicted class. Shared by every surrogate."""
+
+    fit_rows: int
+    score_rows: int
+    holdout: float
+    seed: int
+    lane: ClassVar[str] = "slow"
+    priority: ClassVar[int] = 1
+    keep: ClassVar[int] = 4
+
+    def run(self, ins, version, job) -> SampleResult:
+        n = ins.data.n_rows
+        if n <= self.fit_rows + self.score_rows:
+            predictions = ins.compute(OverData(), version).predictions  # the pass over X every view shares
+            split = holdout_split(n, self.holdout, self.seed)
+            return SampleResult(split, predictions[split.train], predictions[split.test])
+        rng = np.random.default_rng(self.seed)
+        pool = random_rows(n, min(n, POOL_FACTOR * (self.fit_rows + self.score_rows)), self.seed)
+        job.progress(0.0, f"running the model over {len(pool):,} sampled rows")
+        pool_predictions = ins.predict_function(version, job.check)(ins.data.X[pool])
+        labels = pool_predictions.argmax(axis=1) if ins.data.mode == "classification" else None
+        split = split_sample(pool, labels, self.fit_rows, self.score_rows, n, rng)
+        where = {row: i for i, row in enumerate(pool)}
+        pick = lambda rows: pool_predictions[[where[r] for r in rows]]  # noqa: E731
+        return SampleResult(split, pick(split.train), pick(split.test))
+
+    def describe(self, ins):
+        return f"sampling {self.fit_rows + self.score_rows:,} of {ins.data.n_rows:,} rows"
+
+
+def surrogate_sample(options: GamOptions, features: int) -> SurrogateSample:
+    """The sample a GAM with these options (and the other surrogates beside it) is fitted on."""
+    return SurrogateSample(options.rows_to_fit(features), options.score_rows, options.holdout, options.random_state)
 
 
 @dataclass(frozen=True)
@@ -131,14 +187,19 @@ class GamFit(Task):
     reads_model: ClassVar[bool] = False
 
     def run(self, ins, version, job) -> GamSurrogate:
-        data = ins.compute(OverData(), version)
-        y = surrogate_target(data.predictions, ins.data.mode, self.label, self.options.target)
-        return fit_gam(ins.data.X, y, ins.data.mode, self.options)
+        o = self.options
+        sample = ins.compute(surrogate_sample(o, ins.data.n_features), version)
+        job.progress(0.1, self.describe(ins))
+        split, mode, X = sample.split, ins.data.mode, ins.data.X
+        y_fit = surrogate_target(sample.fit_predictions, mode, self.label, o.target)
+        y_score = surrogate_target(sample.score_predictions, mode, self.label, o.target)
+        return fit_gam(X[split.train], y_fit, X[split.test], y_score, mode, split, o)
 
     def describe(self, ins):
-        rows, cols = ins.data.X.shape
-        search = " (grid search)" if self.options.gridsearch else ""
-        return f"fitting a GAM to {rows:,} rows × {cols} features{search}"
+        o = self.options
+        rows = min(ins.data.n_rows, o.rows_to_fit(ins.data.n_features))
+        search = " (grid search)" if o.gridsearch else ""
+        return f"fitting a GAM to {rows:,} rows × {ins.data.n_features} features{search}"
 
 
 @dataclass(frozen=True)
@@ -174,24 +235,30 @@ class SurrogateFits(Task):
     label: int
     target: str
     max_depth: int
+    fit_rows: int = 0
+    score_rows: int = 10_000
     lane: ClassVar[str] = "slow"
     priority: ClassVar[int] = 3
     keep: ClassVar[int] = 8
     reads_model: ClassVar[bool] = False
 
     def run(self, ins, version, job) -> dict:
-        gam = ins.compute(GamFit(self.label, GamOptions(target=self.target)), version)
-        data = ins.compute(OverData(), version)
-        y = surrogate_target(data.predictions, ins.data.mode, self.label, self.target)
-        X, mode = ins.data.X, ins.data.mode
+        o = GamOptions(target=self.target, fit_rows=self.fit_rows, score_rows=self.score_rows)
+        gam = ins.compute(GamFit(self.label, o), version)
+        sample = ins.compute(surrogate_sample(o, ins.data.n_features), version)
+        split, mode, X = sample.split, ins.data.mode, ins.data.X
+        y_fit = surrogate_target(sample.fit_predictions, mode, self.label, self.target)
+        y_score = surrogate_target(sample.score_predictions, mode, self.label, self.target)
+        X_fit, X_score = X[split.train], X[split.test]
         return {
             "gam": gam,
-            "linear": fit_linear(X, y, mode, self.target, gam.split),
-            "tree": fit_tree(X, y, mode, self.target, gam.split, self.max_depth),
+            "linear": fit_linear(X_fit, y_fit, X_score, y_score, mode, self.target, split),
+            "tree": fit_tree(X_fit, y_fit, X_score, y_score, mode, self.target, split, self.max_depth),
         }
 
     def describe(self, ins):
-        return f"fitting the linear and tree surrogates to {ins.data.n_rows:,} rows"
+        rows = GamOptions(fit_rows=self.fit_rows).rows_to_fit(ins.data.n_features)
+        return f"fitting the linear and tree surrogates to {min(ins.data.n_rows, rows):,} rows"
 
 
 @dataclass(frozen=True)
@@ -217,36 +284,49 @@ class SurrogateRow(Task):
 
 @dataclass(frozen=True)
 class Importance(Task):
+    """Permutation importance on ``rows`` rows (all of X when it has fewer; a seeded random sample else)."""
+
     metric: str
     repeats: int
+    rows: int = 10_000
     lane: ClassVar[str] = "slow"
     priority: ClassVar[int] = 5
     keep: ClassVar[int] = 8
 
     def run(self, ins, version, job) -> PermutationImportance:
-        data = ins.compute(OverData(), version)
-        d = ins.data.n_features
+        n, d = ins.data.X.shape
+        predict = ins.predict_function(version, job.check)
+        if n <= self.rows:
+            rows, X, original = np.arange(n), ins.data.X, ins.compute(OverData(), version).predictions
+        else:
+            rows = random_rows(n, self.rows, 0)
+            X = ins.data.X[rows]
+            original = predict(X)
 
         def step(j: int) -> None:
             job.check()
-            job.progress(j / d, f"shuffling feature {j + 1} of {d} ({self.repeats} repeats, {ins.data.n_rows:,} rows)")
+            job.progress(j / d, f"shuffling feature {j + 1} of {d} ({self.repeats} repeats, {len(rows):,} of {n:,} rows)")
 
-        return permutation_importance(ins.data.X, ins.predict_function(version, job.check), data.predictions, ins.data.mode,
-                                      metric=self.metric, repeats=self.repeats, y=ins.labels, step=step)
+        return permutation_importance(X, predict, original, ins.data.mode, metric=self.metric, repeats=self.repeats,
+                                      y=None if ins.labels is None else ins.labels[rows], step=step, total_rows=n)
 
     def describe(self, ins):
-        return f"permutation importance ({self.repeats} repeats)"
+        return f"permutation importance ({self.repeats} repeats, {min(self.rows, ins.data.n_rows):,} rows)"
 
 
 @dataclass(frozen=True)
 class Ice(Task):
-    """ICE lines through the current values, for every output column at once."""
+    """ICE lines through the current values for the features shown, for every output column at once."""
 
     values: tuple[float, ...]
+    features: tuple[int, ...]
     priority: ClassVar[int] = 2
 
     def run(self, ins, version, job) -> Sensitivity:
-        return sensitivity(ins.data.X, ins.predict_function(version, job.check), np.array(self.values))
+        X = ins.data.X
+        lo, hi, _ = ins.memo("feature ranges", lambda: feature_ranges(X))
+        others = ins.memo("ICE rows", lambda: X[random_rows(len(X), BACKGROUND_ROWS, 0)])
+        return sensitivity(others, lo, hi, ins.predict_function(version, job.check), np.array(self.values), np.array(self.features))
 
 
 @dataclass(frozen=True)
@@ -260,7 +340,10 @@ class Attribution(Task):
 
     def run(self, ins, version, job) -> Attributions:
         d = ins.data.n_features
-        reference = baseline_row(ins.data.X, self.baseline if isinstance(self.baseline, str) else np.array(self.baseline))
+        if isinstance(self.baseline, str):
+            reference = ins.memo(("baseline", self.baseline), lambda: baseline_row(ins.data.X, self.baseline))
+        else:
+            reference = baseline_row(ins.data.X, np.array(self.baseline))
         x = ins.predictor.inputs(np.array([self.values]))
         x0 = ins.predictor.inputs(reference[None, :])
         if tuple(x.shape) != (1, d):
