@@ -8,6 +8,8 @@ import { coalesce } from "./lib/schedule.js";
 import { matrixRow } from "./lib/svg.js";
 import { readValues, valuesKey } from "./lib/values.js";
 
+const MAX_SHOWN = 20;
+
 function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-attributions");
   const head = el("div", "nnw-panel-head");
@@ -36,6 +38,9 @@ function render({ model, el: host, signal }) {
     const baseline = model.get("baseline");
     meta.textContent = `integrated gradients from the ${Array.isArray(baseline) ? "given" : baseline} row, ${model.get("steps")} steps, convergence error ${payload.delta.toExponential(1)}`;
     const current = readValues(model);
+    const all = order.length;
+    order.splice(MAX_SHOWN);  // the largest by |integrated gradients|; a long tail adds nothing readable
+    meta.textContent += all > order.length ? ` · the ${order.length} largest of ${all} features` : "";
     methods.replaceChildren(
       ...payload.methods.map((method, m) => {
         const block = el("div", "nnw-attr-method");

@@ -60,6 +60,8 @@ function readCurves(payload) {
   }));
 }
 
+const MAX_CURVES = 30; // small multiples drawn at first, most important first
+
 function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-gam");
   const head = el("div", "nnw-panel-head");
@@ -70,9 +72,16 @@ function render({ model, el: host, signal }) {
   const enlarged = el("div", "nnw-enlarged");
   const grid = el("div", "nnw-multiples nnw-stale");
   const contribTitle = el("div", "nnw-section-title", "This row, term by term");
+  let showAll = false;
+  const more = el("button", "nnw-button nnw-more-curves");
+  more.type = "button";
+  more.addEventListener("click", () => {
+    showAll = !showAll;
+    draw();
+  });
   const contributions = el("div", "nnw-stale");
   const message = el("div", "nnw-message nnw-error");
-  root.append(head, fidelity, enlarged, grid, contribTitle, contributions, message);
+  root.append(head, fidelity, enlarged, grid, more, contribTitle, contributions, message);
   host.appendChild(root);
   const names = model.get("features").names;
   let curves = [];
@@ -94,6 +103,7 @@ function render({ model, el: host, signal }) {
     // Which rows were fitted and scored, e.g. "fitted on 4,000 of 1,000,000 rows …; fidelity on 10,000 held-out rows".
     const parts = [`${payload.split}: R² ${payload.fidelity_r2.toFixed(3)}`];
     if (payload.fidelity_accuracy !== null) parts.push(`agreement ${(payload.fidelity_accuracy * 100).toFixed(1)}%`);
+    if (payload.screened) parts.push(payload.screened);
     if (payload.n_splines < payload.asked_splines) parts.push(`${payload.n_splines} splines per feature (${curves.length} features)`);
     if (payload.constant_features.length) parts.push(`constant, left out: ${payload.constant_features.join(", ")}`);
     fidelity.replaceChildren(el("span", "nnw-meta", parts.join(" · ")));
@@ -107,8 +117,11 @@ function render({ model, el: host, signal }) {
       c.contribution = contrib ? contrib[c.feature] : NaN;
     }
     const selected = model.get("selected_feature");
+    const shown = showAll ? curves : curves.slice(0, MAX_CURVES);
+    more.hidden = curves.length <= MAX_CURVES;
+    more.textContent = showAll ? `show the ${MAX_CURVES} most important` : `show all ${curves.length} features`;
     grid.replaceChildren(
-      ...curves.map((c) => {
+      ...shown.map((c) => {
         const cell = el("div", `nnw-curve${c.feature === selected ? " nnw-selected" : ""}`);
         cell.tabIndex = 0;
         cell.dataset.feature = String(c.feature);

@@ -4,10 +4,14 @@ import { decodeArray } from "./lib/array.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
 import { formatExact } from "./lib/format.js";
 import { announce, listen } from "./lib/lifecycle.js";
+import { visibleOrder, windowRange } from "./lib/feature_list.js";
 import { coalesce } from "./lib/schedule.js";
 import { encodeValues, readValues, sliderToValue, throttle, valuesKey } from "./lib/values.js";
 
 const SEND_EVERY_MS = 40;
+const ROW_H = 26;
+const VISIBLE_ROWS = 14;
+const OVERSCAN = 6;
 
 function button(label, title) {
   const b = el("button", "nnw-button", label);
@@ -37,17 +41,35 @@ function render({ model, el: host, signal }) {
   const reset = button("reset", "back to the row's original values");
   head.append(el("span", "nnw-title", "Row"), prev, rowSlider, rowNumber, next, random, reset, el("span", "nnw-meta", `of ${rows}`));
 
-  // Features
-  const list = el("div", "nnw-features nnw-stale");
-  const sliders = [];
-  const numbers = [];
-  const labels = [];
+  // Features: a search box, an order, and a list that keeps only the rows in view in the DOM.
+  const tools = el("div", "nnw-controls nnw-feature-tools");
+  const search = Object.assign(el("input", "nnw-feature-search"), { type: "search", placeholder: `find one of ${names.length} features` });
+  search.setAttribute("aria-label", "find a feature");
+  const sort = el("select", "nnw-feature-sort");
+  sort.setAttribute("aria-label", "order of the features");
+  for (const [value, label] of [["data", "data order"], ["attribution", "by |attribution| here"], ["importance", "by importance"]]) {
+    sort.appendChild(Object.assign(el("option", "", label), { value }));
+  }
+  const shownCount = el("span", "nnw-meta");
+  tools.append(search, sort, shownCount);
+  const viewport = el("div", "nnw-features-viewport nnw-stale");
+  const spacer = el("div", "nnw-features-spacer");
+  const list = el("div", "nnw-features");
+  spacer.appendChild(list);
+  viewport.appendChild(spacer);
+  viewport.style.height = `${Math.min(names.length, VISIBLE_ROWS) * ROW_H + 4}px`;
   let values = readValues(model);
+  let base = null;
+  let order = visibleOrder(names, "", null);
+  let drawn = [-1, -1];
+  const rowsShown = new Map(); // feature index → {label, slider, number}
   const sendValues = throttle(() => {
     model.set("values", encodeValues(values));
     model.save_changes();
   }, SEND_EVERY_MS);
-  names.forEach((name, i) => {
+
+  const makeRow = (i) => {
+    const name = names[i];
     const label = el("div", "nnw-feature-name", name);
     label.title = `${name}\nrange ${formatExact(lo[i], "float64")} … ${formatExact(hi[i], "float64")}`;
     const slider = Object.assign(el("input", "nnw-feature-slider"), { type: "range", min: lo[i], max: hi[i] > lo[i] ? hi[i] : lo[i] + 1, step: step[i] });
@@ -68,10 +90,41 @@ function render({ model, el: host, signal }) {
       slider.value = String(v);
       sendValues();
     });
-    list.append(label, slider, number);
-    sliders.push(slider);
-    numbers.push(number);
-    labels.push(label);
+    return { label, slider, number };
+  };
+  const fillRow = (i, row) => {
+    if (document.activeElement !== row.slider) row.slider.value = String(values[i]);
+    if (document.activeElement !== row.number) row.number.value = String(values[i]);
+    row.label.classList.toggle("nnw-edited", Boolean(base) && base[i] !== values[i]);
+  };
+  const drawWindow = (force = false) => {
+    const [first, last] = windowRange(viewport.scrollTop, viewport.clientHeight || VISIBLE_ROWS * ROW_H, ROW_H, order.length, OVERSCAN);
+    if (!force && first === drawn[0] && last === drawn[1]) return;
+    drawn = [first, last];
+    const keep = new Set(order.slice(first, last));
+    for (const i of rowsShown.keys()) if (!keep.has(i)) rowsShown.delete(i);
+    const cells = [];
+    for (const i of order.slice(first, last)) {
+      if (!rowsShown.has(i)) rowsShown.set(i, makeRow(i));
+      const row = rowsShown.get(i);
+      fillRow(i, row);
+      cells.push(row.label, row.slider, row.number);
+    }
+    list.replaceChildren(...cells);
+    list.style.top = `${first * ROW_H}px`;
+    spacer.style.height = `${order.length * ROW_H}px`;
+    shownCount.textContent = order.length < names.length ? `${order.length} of ${names.length} shown` : "";
+  };
+  const reorder = () => {
+    const ranking = model.get("sort_by") === "data" ? null : decodeArray(model.get("ranking")?.order || null);
+    order = visibleOrder(names, search.value, ranking);
+    drawWindow(true);
+  };
+  viewport.addEventListener("scroll", () => drawWindow());
+  search.addEventListener("input", reorder);
+  sort.addEventListener("change", () => {
+    model.set("sort_by", sort.value);
+    model.save_changes();
   });
 
   // Prediction
@@ -79,7 +132,9 @@ function render({ model, el: host, signal }) {
   const busy = busyIndicator();
   const message = el("div", "nnw-message nnw-error");
   const body = el("div", "nnw-editor-body");
-  body.append(list, prediction);
+  const featuresBox = el("div", "nnw-features-box");
+  featuresBox.append(tools, viewport);
+  body.append(featuresBox, prediction);
   root.append(head, body, message);
   host.appendChild(root);
 
@@ -98,7 +153,7 @@ function render({ model, el: host, signal }) {
     model.send({ event: "reset" });
   });
   root.addEventListener("keydown", (event) => {
-    if (event.target.tagName === "INPUT") return;
+    if (event.target.tagName === "INPUT" || event.target.tagName === "SELECT") return;
     if (event.key === "ArrowLeft") setRow(model.get("row") - 1);
     if (event.key === "ArrowRight") setRow(model.get("row") + 1);
   });
@@ -146,12 +201,9 @@ function render({ model, el: host, signal }) {
     rowSlider.value = String(row);
     rowNumber.value = String(row);
     const original = model.get("original_values");
-    const base = original ? decodeArray(original) : null;
-    values.forEach((v, i) => {
-      if (document.activeElement !== sliders[i]) sliders[i].value = String(v);
-      if (document.activeElement !== numbers[i]) numbers[i].value = String(v);
-      labels[i].classList.toggle("nnw-edited", Boolean(base) && base[i] !== v);
-    });
+    base = original ? decodeArray(original) : null;
+    for (const [i, row] of rowsShown) fillRow(i, row);
+    sort.value = model.get("sort_by");
     drawPrediction();
     showStatus(model, root, busy, message);
     root.dataset.row = String(row);
@@ -160,15 +212,18 @@ function render({ model, el: host, signal }) {
     root.dataset.drawnAt = String(performance.now());
   };
 
-  const events = `change:values change:row change:prediction change:target_class change:original_values`;
+  const events = `change:values change:row change:prediction change:target_class change:original_values change:sort_by`;
   const redraw = coalesce(draw);
   const unlisten = listen(model, events, redraw);
+  const unlistenOrder = listen(model, "change:ranking change:sort_by", coalesce(reorder));
   // Status changes (busy, progress, errors) only touch the status line, never redraw the content.
   const unlistenStatus = listen(model, STATUS_EVENTS, coalesce(() => showStatus(model, root, busy, message)));
   draw();
+  reorder();
   return announce(model, signal, () => {
     unlisten();
     unlistenStatus();
+    unlistenOrder();
   });
 }
 

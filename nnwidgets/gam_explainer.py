@@ -43,7 +43,9 @@ def surrogate_payload(sur: GamSurrogate, X: np.ndarray, names: tuple[str, ...], 
         "n_splines": sur.n_splines,
         "asked_splines": asked_splines,
         "target": sur.target,
-        "constant_features": [names[i] for i in range(len(names)) if i not in set(sur.features)],
+        "constant_features": [names[i] for i in range(len(names)) if i not in set(sur.candidates or sur.features)],
+        "screened": f"a GAM of the {len(sur.features)} of {len(sur.candidates)} features whose binned means move most with the output"
+                    if sur.screened else "",
     }
 
 

@@ -42,7 +42,7 @@ class Importance(TabularView):
     metric = traitlets.Unicode("").tag(sync=True)
     metrics = traitlets.List(traitlets.Unicode(), read_only=True).tag(sync=True)
     repeats = traitlets.Int(5).tag(sync=True)
-    rows = traitlets.Int(10_000, help="rows shuffled for permutation importance (a sample of bigger data)").tag(sync=True)
+    rows = traitlets.Int(0, help="rows shuffled for permutation importance, a sample of bigger data (0: chosen from the width)").tag(sync=True)
     ice_features = traitlets.List(traitlets.Int(), help="features whose ICE lines are drawn; [] until the importance ranks them").tag(sync=True)
     importance = traitlets.Dict(read_only=True).tag(sync=True)
     ice = traitlets.Dict(read_only=True).tag(sync=True)
@@ -63,8 +63,9 @@ class Importance(TabularView):
 
     @traitlets.validate("repeats", "rows")
     def _check_positive(self, proposal: dict) -> int:
-        if proposal["value"] < 1:
-            raise traitlets.TraitError(f"{proposal['trait'].name} must be at least 1, got {proposal['value']}")
+        least = 0 if proposal["trait"].name == "rows" else 1
+        if proposal["value"] < least:
+            raise traitlets.TraitError(f"{proposal['trait'].name} must be at least {least}, got {proposal['value']}")
         return proposal["value"]
 
     @traitlets.validate("ice_features")

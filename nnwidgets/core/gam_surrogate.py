@@ -13,6 +13,8 @@ from .sampling import Split
 TARGETS = ("probability", "logit")
 GRID_POINTS = 100
 MAX_COEFFICIENTS = 2_000  # pyGAM solves a dense system of this size
+MAX_TERMS = 50  # wider data: the GAM gets the features whose binned means move most with the output
+SCREEN_BINS = 10
 MATRIX_ENTRIES = 4_000_000  # rows × coefficients of the model matrix; pyGAM's peak memory is ~9× its 8 bytes each
 FIT_ROWS = (1_000, 20_000)
 
@@ -28,8 +30,10 @@ def splines_per_term(n_splines: int, features: int) -> int:
 
 
 def auto_fit_rows(n_splines: int, features: int) -> int:
+    features = min(features, MAX_TERMS)
     """Rows to fit on when the user did not say: as many as keep pyGAM's model matrix near 32 MB
-    (its working memory is about nine times that), between 1,000 and 20,000.
+    (its working memory is about nine times that), between 1,000 and 20,000, for the at most 50
+    features a GAM is given.
 
     >>> auto_fit_rows(20, 50), auto_fit_rows(20, 4)
     (4000, 20000)
@@ -95,6 +99,11 @@ class GamSurrogate:
     target: str
     split: Split
     n_splines: int = 20
+    candidates: tuple[int, ...] = ()  # features that vary; more than MAX_TERMS are screened down to the GAM's
+
+    @property
+    def screened(self) -> bool:
+        return len(self.candidates) > len(self.features)
 
     @property
     def fitted_rows(self) -> int:
@@ -124,6 +133,28 @@ def varying_features(X: np.ndarray) -> tuple[int, ...]:
     return varying
 
 
+def screen_features(X: np.ndarray, y: np.ndarray, features: tuple[int, ...], limit: int = MAX_TERMS) -> tuple[int, ...]:
+    """The ``limit`` features (of ``features``) whose decile-binned means of ``y`` vary most, in the
+    given order: the correlation ratio η², which sees any one-feature dependence, straight or curved.
+
+    >>> X = np.random.default_rng(0).normal(size=(2000, 4))
+    >>> screen_features(X, X[:, 2] ** 2, (0, 1, 2, 3), limit=1)
+    (2,)
+    """
+    if len(features) <= limit:
+        return features
+    total = np.var(y) or 1.0
+    scores = []
+    for j in features:
+        edges = np.unique(np.quantile(X[:, j], np.linspace(0, 1, SCREEN_BINS + 1)[1:-1]))
+        bins = np.searchsorted(edges, X[:, j])
+        counts = np.bincount(bins)
+        means = np.bincount(bins, weights=y) / np.maximum(counts, 1)
+        scores.append(np.sum(counts * (means[bins].mean() - means) ** 2) / len(y) / total)
+    keep = set(np.argsort(scores)[::-1][:limit].tolist())
+    return tuple(j for k, j in enumerate(features) if k in keep)
+
+
 def fit_gam(X_fit: np.ndarray, y_fit: np.ndarray, X_score: np.ndarray, y_score: np.ndarray, mode: str,
             split: Split, options: GamOptions = GamOptions()) -> GamSurrogate:
     """Fit one spline term per feature that varies in ``X_fit`` to the target ``y_fit`` (the model's
@@ -131,7 +162,8 @@ def fit_gam(X_fit: np.ndarray, y_fit: np.ndarray, X_score: np.ndarray, y_score: 
     so): R² of the surrogate against the model and, for classification, how often both sides of 0.5
     (or of log-odds 0) agree.
     """
-    varying = varying_features(X_fit)
+    candidates = varying_features(X_fit)
+    varying = screen_features(X_fit, y_fit, candidates)
     columns = list(varying)
     Xv = np.asarray(X_fit[:, columns], dtype=np.float64)
     n_splines = max(4, min(splines_per_term(options.n_splines, len(columns)), len(Xv) - 1))
@@ -145,7 +177,8 @@ def fit_gam(X_fit: np.ndarray, y_fit: np.ndarray, X_score: np.ndarray, y_score: 
     r2, accuracy = fidelity(scored, y_score, mode, options.target)
     curves = [_curve(gam, Xv, term, feature) for term, feature in enumerate(varying)]
     curves.sort(key=lambda c: -c.importance)
-    return GamSurrogate(gam, varying, curves, float(gam.coef_[-1]), r2, accuracy, options.target, split, n_splines)
+    return GamSurrogate(gam, varying, curves, float(gam.coef_[-1]), r2, accuracy, options.target, split, n_splines,
+                        candidates)
 
 
 def _curve(gam: LinearGAM, X: np.ndarray, term: int, feature: int) -> Curve:

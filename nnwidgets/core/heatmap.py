@@ -47,12 +47,12 @@ def heatmap(
     True
     """
     view = weight_matrix(module, param_name)
-    r0, r1, c0, c1 = clip_region(view.values.shape, region)
-    pooled = pool_signed_extreme(view.values[r0:r1, c0:c1], max_cells)
+    r0, r1, c0, c1 = clip_region(view.shape, region)
+    pooled = pool_signed_extreme(view.tensor[r0:r1, c0:c1], max_cells)  # reads the region only, where it lives
     return Heatmap(
         values=pooled.values,
         region=(r0, r1, c0, c1),
-        shape=view.values.shape,
+        shape=view.shape,
         block_rows=pooled.block_rows,
         block_cols=pooled.block_cols,
         min=pooled.min,

@@ -175,7 +175,9 @@ class Inspector(Selection):
     def _meta_columns(self, probe: np.ndarray) -> int:
         """Output width of a model whose weights are on the meta device (shapes without values)."""
         with self.predictor.shadows.use(self.version) as shadow:
-            out = shadow(self.predictor.inputs(probe[:1]).to("meta"))
+            shapes = {name: torch.empty_like(t, device="meta")
+                      for name, t in (*shadow.named_parameters(), *shadow.named_buffers())}
+            out = torch.func.functional_call(shadow, shapes, (self.predictor.inputs(probe[:1]).to("meta"),))
         return 1 if out.dim() == 1 else int(out.shape[-1])
 
     def _check_labels(self, y: object, rows: int) -> np.ndarray:
@@ -325,7 +327,7 @@ class Inspector(Selection):
             return self._memo[key]
 
     def _run(self, task: Task, version: int, job: Any) -> Any:
-        if self.problem and task.reads_model:
+        if self.problem and task.reads_model and task.runs_model:
             raise ShadowError(self.problem)
         before = weights_version(self.model) if task.reads_model else None
         started = time.perf_counter()

@@ -84,7 +84,8 @@ class Predictor:
 
     def raw(self, rows: np.ndarray, version: int, *, capture: Capture | None = None, names: tuple[str, ...] = (),
             check: Callable[[], None] | None = None, progress: Callable[[float], None] | None = None) -> np.ndarray:
-        """The model's outputs for ``rows`` (rows × columns, float64), in chunks of ``max_batch`` rows.
+        """The model's outputs for ``rows`` (rows × columns, float64), in chunks of ``max_batch`` rows;
+        a chunk the device has no memory for is retried in halves, and later chunks stay that small.
 
         With ``capture``, the inputs and outputs of the modules named in ``names`` are handed to
         ``capture(first_row, {name: (input, output)})`` for each chunk, as tensors on the model's device.
@@ -94,19 +95,35 @@ class Predictor:
         with self._log_lock:
             self.passes.append(len(rows))
         chunks = []
+        start = 0
         with self.shadows.use(version) as shadow, self._hooks(shadow, names, capture) as seen:
-            for start in range(0, len(rows), self.max_batch):
+            while start < len(rows):
                 if check is not None:
                     check()
-                part = np.asarray(rows[start:start + self.max_batch], dtype=np.float64)
+                size = self.max_batch
+                part = np.asarray(rows[start:start + size], dtype=np.float64)
                 seen.clear()
-                out = output_matrix(shadow(self.inputs(part)), len(part))
+                try:
+                    out = output_matrix(shadow(self.inputs(part)), len(part))
+                except torch.OutOfMemoryError:
+                    if size == 1:
+                        raise
+                    self._shrink(size)
+                    continue
                 if capture is not None:
                     capture(start, dict(seen))
                 chunks.append(tensor_to_float64(out))
+                start += len(part)
                 if progress is not None:
-                    progress(min(1.0, (start + len(part)) / len(rows)))
+                    progress(min(1.0, start / len(rows)))
         return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
+
+    def _shrink(self, failed: int) -> None:
+        """After the device ran out of memory on ``failed`` rows: later chunks (every later call too) are half as big."""
+        with self._log_lock:
+            self.max_batch = min(self.max_batch, max(1, failed // 2))
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
 
     def gradients(self, inputs: torch.Tensor, version: int, score: Callable[[torch.Tensor], torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
         """``score`` (one value per row of the model's outputs) at each row of ``inputs`` (model inputs),

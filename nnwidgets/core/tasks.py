@@ -5,7 +5,8 @@ computation and one cached result per model version) with class attributes sayin
 ``lane`` ("quick": work on the current row; "slow": work over the data), ``priority`` within the lane
 (lower first) and ``keep`` (results of this kind kept per inspector). ``run`` gets the inspector, the
 model version the result is for, and the :class:`~nnwidgets.core.scheduler.Job` (cancellation, progress).
-Tasks that run the model (``reads_model``) are discarded if the live model changed while they ran.
+Tasks that read the model's weights (``reads_model``) are discarded if the live model changed while
+they ran; those that also run it (``runs_model``) are refused while it cannot run (meta or lazy weights).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class Task:
     priority: ClassVar[int] = 0
     keep: ClassVar[int] = 16
     reads_model: ClassVar[bool] = True
+    runs_model: ClassVar[bool] = True
 
     def run(self, ins: "Inspector", version: int, job: "Job") -> Any:
         raise NotImplementedError
@@ -288,18 +290,24 @@ class Importance(Task):
 
     metric: str
     repeats: int
-    rows: int = 10_000
+    rows: int = 0
     lane: ClassVar[str] = "slow"
     priority: ClassVar[int] = 5
     keep: ClassVar[int] = 8
 
+    def rows_to_use(self, features: int) -> int:
+        """``rows``, or when 0 as many as keep the shuffled passes near 2.5 million rows in all
+        (10,000 for 50 features and 5 repeats, never fewer than 1,000)."""
+        return self.rows or int(min(10_000, max(1_000, 2_500_000 // (features * self.repeats))))
+
     def run(self, ins, version, job) -> PermutationImportance:
         n, d = ins.data.X.shape
         predict = ins.predict_function(version, job.check)
-        if n <= self.rows:
+        wanted = self.rows_to_use(d)
+        if n <= wanted:
             rows, X, original = np.arange(n), ins.data.X, ins.compute(OverData(), version).predictions
         else:
-            rows = random_rows(n, self.rows, 0)
+            rows = random_rows(n, wanted, 0)
             X = ins.data.X[rows]
             original = predict(X)
 
@@ -311,7 +319,7 @@ class Importance(Task):
                                       y=None if ins.labels is None else ins.labels[rows], step=step, total_rows=n)
 
     def describe(self, ins):
-        return f"permutation importance ({self.repeats} repeats, {min(self.rows, ins.data.n_rows):,} rows)"
+        return f"permutation importance ({self.repeats} repeats, {min(self.rows_to_use(ins.data.n_features), ins.data.n_rows):,} rows)"
 
 
 @dataclass(frozen=True)
@@ -363,6 +371,7 @@ class WeightStats(Task):
     lane: ClassVar[str] = "slow"
     priority: ClassVar[int] = 4
     keep: ClassVar[int] = 1
+    runs_model: ClassVar[bool] = False  # layers whose weights have values are drawn even if others have none
 
     def run(self, ins, version, job):
         return weight_distributions(ins.model)

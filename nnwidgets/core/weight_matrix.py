@@ -16,11 +16,20 @@ DEFAULT_MAX_CELLS = 65_536
 
 @dataclass(frozen=True)
 class MatrixView:
-    """A 2-D weight matrix with the words for its axes."""
+    """A 2-D weight matrix with the words for its axes. ``tensor`` is a view of the parameter (no copy,
+    any dtype and device); ``values`` reads all of it into numpy — use it for small matrices only."""
 
-    values: np.ndarray
+    tensor: torch.Tensor
     row_label: str
     col_label: str
+
+    @property
+    def values(self) -> np.ndarray:
+        return tensor_to_numpy(self.tensor, "the matrix")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return tuple(self.tensor.shape)
 
 
 def _axes(module: nn.Module, param_name: str, ndim: int) -> tuple[str, str]:
@@ -39,10 +48,7 @@ def _axes(module: nn.Module, param_name: str, ndim: int) -> tuple[str, str]:
 
 def tensor_to_numpy(t: torch.Tensor, what: str) -> np.ndarray:
     """A weight's values as float32/float64 numpy on the CPU (read only: the tensor is not changed)."""
-    if is_lazy(t):
-        raise ValueError(f"{what} belongs to a lazy module that has not seen data yet: run one batch through the model first")
-    if t.is_meta:
-        raise ValueError(f"{what} is on the 'meta' device and has no values to show; load real weights first")
+    check_readable(t, what)
     t = t.detach()
     if t.is_complex():
         t = t.abs()
@@ -51,8 +57,15 @@ def tensor_to_numpy(t: torch.Tensor, what: str) -> np.ndarray:
     return t.cpu().numpy()
 
 
+def check_readable(t: torch.Tensor, what: str) -> None:
+    if is_lazy(t):
+        raise ValueError(f"{what} belongs to a lazy module that has not seen data yet: run one batch through the model first")
+    if t.is_meta:
+        raise ValueError(f"{what} is on the 'meta' device and has no values to show; load real weights first")
+
+
 def weight_matrix(module: nn.Module, param_name: str) -> MatrixView:
-    """The parameter ``param_name`` of ``module`` as a 2-D matrix.
+    """The parameter ``param_name`` of ``module`` as a 2-D matrix — a view, never a copy.
 
     Linear: out × in. Conv: out × (in·kh·kw) (transposed convolutions are put out-first too).
     Embedding: tokens × dims. RNN: stacked gates × inputs, as torch stores them. 1-D: one row.
@@ -62,17 +75,20 @@ def weight_matrix(module: nn.Module, param_name: str) -> MatrixView:
     (8, 75)
     """
     t = module.get_parameter(param_name)
-    values = tensor_to_numpy(t, f"parameter {param_name!r}")
+    check_readable(t, f"parameter {param_name!r}")
+    m = t.detach()
+    if m.is_complex():
+        m = m.abs()
     if isinstance(module, nn.modules.conv._ConvTransposeNd) and param_name == "weight":
-        values = np.swapaxes(values, 0, 1)
-    if values.ndim == 0:
-        values = values.reshape(1, 1)
-    elif values.ndim == 1:
-        values = values.reshape(1, -1)
-    elif values.ndim > 2:
-        values = values.reshape(values.shape[0], -1)
+        m = m.transpose(0, 1)
+    if m.dim() == 0:
+        m = m.reshape(1, 1)
+    elif m.dim() == 1:
+        m = m.unsqueeze(0)
+    elif m.dim() > 2:
+        m = m.flatten(1) if m.is_contiguous() else m.reshape(m.shape[0], -1)
     row_label, col_label = _axes(module, param_name, t.dim())
-    return MatrixView(values, row_label, col_label)
+    return MatrixView(m, row_label, col_label)
 
 
 def block_shape(rows: int, cols: int, max_cells: int) -> tuple[int, int]:
@@ -102,32 +118,51 @@ class Pooled:
     max: float
 
 
-def pool_signed_extreme(matrix: np.ndarray, max_cells: int = DEFAULT_MAX_CELLS) -> Pooled:
+def _block_extremes(t: torch.Tensor, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Minimum and maximum of each block of ``size`` consecutive rows of ``t`` (the last block may be
+    shorter). Strided views in, no copy of ``t``: one pass with ``aminmax`` over an ``unfold`` view."""
+    rows = t.shape[0]
+    full = rows // size
+    parts_lo, parts_hi = [], []
+    if full:
+        lo, hi = torch.aminmax(t[: full * size].unfold(0, size, size), dim=-1)
+        parts_lo.append(lo)
+        parts_hi.append(hi)
+    if rows % size:
+        lo, hi = torch.aminmax(t[full * size:], dim=0, keepdim=True)
+        parts_lo.append(lo)
+        parts_hi.append(hi)
+    return torch.cat(parts_lo), torch.cat(parts_hi)
+
+
+def pool_signed_extreme(matrix: np.ndarray | torch.Tensor, max_cells: int = DEFAULT_MAX_CELLS) -> Pooled:
     """Reduce ``matrix`` to at most ``max_cells`` cells keeping each block's signed extreme.
 
-    ``min`` and ``max`` are the exact extremes of the whole input.
+    ``min`` and ``max`` are the exact extremes of the whole input. A torch tensor (any device or
+    dtype, a strided view of a parameter) is read in place: nothing of its size is copied.
 
     >>> import numpy as np
     >>> p = pool_signed_extreme(np.array([[1., -5., 2., 3.]]), max_cells=2)
     >>> p.values.tolist(), p.min, p.max
     ([[-5.0, 3.0]], -5.0, 3.0)
     """
-    rows, cols = matrix.shape
+    t = torch.from_numpy(matrix) if isinstance(matrix, np.ndarray) else matrix.detach()
+    rows, cols = t.shape
     if rows * cols == 0:
         raise ValueError("cannot show an empty matrix")
     br, bc = block_shape(rows, cols, max_cells)
     if br == bc == 1:
+        values = t.cpu().numpy() if t.dtype in (torch.float32, torch.float64) else t.float().cpu().numpy()
         with np.errstate(invalid="ignore"):
-            return Pooled(matrix.copy(), 1, 1, float(np.nanmin(matrix)), float(np.nanmax(matrix)))
-    nr, nc = math.ceil(rows / br), math.ceil(cols / bc)
-    if (nr * br, nc * bc) != (rows, cols):
-        # Edge padding repeats values of the same block, so no block gains a new extreme.
-        matrix = np.pad(matrix, ((0, nr * br - rows), (0, nc * bc - cols)), mode="edge")
-    # Reducing across rows first runs as vectorised element-wise maxima: ~15x faster than columns first.
-    blocks = torch.from_numpy(np.ascontiguousarray(matrix)).view(nr, br, nc, bc)
-    hi = blocks.amax(dim=1).amax(dim=2).numpy()
-    lo = blocks.amin(dim=1).amin(dim=2).numpy()
-    values = np.where(-lo > hi, lo, hi)
+            return Pooled(values.copy(), 1, 1, float(np.nanmin(values)), float(np.nanmax(values)))
+    # Rows first (the big pass, over views), then columns of the much smaller result.
+    lo, hi = _block_extremes(t, br)
+    lo, _ = _block_extremes(lo.T, bc)
+    _, hi = _block_extremes(hi.T, bc)
+    lo, hi = lo.T, hi.T
+    values = torch.where(-lo > hi, lo, hi)
+    as_numpy = lambda x: (x if x.dtype in (torch.float32, torch.float64) else x.float()).cpu().numpy()  # noqa: E731
+    values, lo, hi = as_numpy(values), as_numpy(lo), as_numpy(hi)
     with np.errstate(invalid="ignore"):
         return Pooled(values, br, bc, float(np.nanmin(lo)), float(np.nanmax(hi)))
 
