@@ -105,3 +105,26 @@ def test_chunks_shrink_when_the_device_runs_out_of_memory():
     out = s.predict(data(rows=5000))
     assert out.shape == (5000, 2) and max(calls[-5:]) <= 1000
     assert s.predictor.max_batch <= 1000  # later passes start small enough
+
+
+def test_integrated_gradient_steps_shrink_to_fit_and_give_the_same_attributions():
+    class Tight(nn.Module):
+        """Runs out of (simulated) device memory on more than 8 rows at once."""
+
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x):
+            if len(x) > 8:
+                raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+            return self.inner(x)
+
+    X = data()
+    roomy = nw.Inspector(mlp(), X)
+    tight = nw.Inspector(Tight(mlp()), X)  # the same weights (seeded), behind the limit
+    tight.predictor.max_batch = 64
+    task = Attribution(tuple(X[3]), 1, "mean", "logit", 50)
+    expected, got = roomy.compute(task), tight.compute(task)
+    assert np.allclose(got.values, expected.values, atol=1e-6) and abs(got.delta - expected.delta) < 1e-6
+    assert tight.predictor.max_batch <= 8

@@ -95,48 +95,61 @@ class Predictor:
         with self._log_lock:
             self.passes.append(len(rows))
         chunks = []
-        start = 0
         with self.shadows.use(version) as shadow, self._hooks(shadow, names, capture) as seen:
-            while start < len(rows):
-                if check is not None:
-                    check()
-                size = self.max_batch
-                part = np.asarray(rows[start:start + size], dtype=np.float64)
+
+            def run(start: int, stop: int) -> None:
+                part = np.asarray(rows[start:stop], dtype=np.float64)
                 seen.clear()
-                try:
-                    out = output_matrix(shadow(self.inputs(part)), len(part))
-                except torch.OutOfMemoryError:
-                    if size == 1:
-                        raise
-                    self._shrink(size)
-                    continue
+                out = output_matrix(shadow(self.inputs(part)), len(part))
                 if capture is not None:
                     capture(start, dict(seen))
                 chunks.append(tensor_to_float64(out))
-                start += len(part)
-                if progress is not None:
-                    progress(min(1.0, start / len(rows)))
-        return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 
-    def _shrink(self, failed: int) -> None:
-        """After the device ran out of memory on ``failed`` rows: later chunks (every later call too) are half as big."""
-        with self._log_lock:
-            self.max_batch = min(self.max_batch, max(1, failed // 2))
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
+            self._in_chunks(len(rows), run, check, progress)
+        return np.concatenate(chunks) if len(chunks) > 1 else chunks[0]
 
     def gradients(self, inputs: torch.Tensor, version: int, score: Callable[[torch.Tensor], torch.Tensor]) -> tuple[np.ndarray, np.ndarray]:
         """``score`` (one value per row of the model's outputs) at each row of ``inputs`` (model inputs),
-        and its gradient with respect to them, in one forward and one backward pass of the shadow."""
+        and its gradient with respect to them: a forward and a backward pass of the shadow per chunk."""
         check_runnable(self.model)
         with self._log_lock:
             self.passes.append(len(inputs))
+        values, grads = [], []
         # Autograd even when the caller sits in torch.inference_mode() or no_grad().
         with torch.inference_mode(False), self.shadows.use(version, grad=True) as shadow:
-            batch = inputs.detach().clone().requires_grad_(True)
-            f = score(output_matrix(shadow(batch), len(batch)))
-            (grads,) = torch.autograd.grad(f.sum(), batch)
-        return tensor_to_float64(f), tensor_to_float64(grads)
+
+            def run(start: int, stop: int) -> None:
+                batch = inputs[start:stop].detach().clone().requires_grad_(True)
+                f = score(output_matrix(shadow(batch), len(batch)))
+                (g,) = torch.autograd.grad(f.sum(), batch)
+                values.append(tensor_to_float64(f))
+                grads.append(tensor_to_float64(g))
+
+            self._in_chunks(len(inputs), run)
+        return np.concatenate(values), np.concatenate(grads)
+
+    def _in_chunks(self, n: int, run: Callable[[int, int], None], check: Callable[[], None] | None = None,
+                   progress: Callable[[float], None] | None = None) -> None:
+        """``run(start, stop)`` over ``range(n)`` in chunks of ``max_batch``. A chunk the device has no
+        memory for is tried again at half the size, and ``max_batch`` stays there for later calls."""
+        start = 0
+        while start < n:
+            if check is not None:
+                check()
+            size = self.max_batch
+            try:
+                run(start, min(n, start + size))
+            except torch.OutOfMemoryError:
+                if size == 1:
+                    raise
+                with self._log_lock:
+                    self.max_batch = min(self.max_batch, size // 2)
+                if torch.cuda.is_available():
+                    torch.cuda.empty_cache()
+                continue
+            start = min(n, start + size)
+            if progress is not None:
+                progress(start / n)
 
     @contextlib.contextmanager
     def _hooks(self, shadow: nn.Module, names: tuple[str, ...], capture: Capture | None) -> Iterator[dict]:
