@@ -31,6 +31,24 @@ def column(*items: dict) -> dict:
     return {"kind": "column", "items": list(items)}
 
 
+def _children(node: dict) -> list[dict]:
+    return node["items"] if "items" in node else [node["item"]] if "item" in node else []
+
+
+def widgets_in(node: dict) -> set[int]:
+    """The indices of the widgets anywhere inside ``node``."""
+    if node["kind"] == "widget":
+        return {node["index"]}
+    return set().union(*(widgets_in(child) for child in _children(node)))
+
+
+def first_tabs(node: dict) -> dict | None:
+    """The first tabs node in ``node`` (depth first): the one ``selected_tab`` chooses in."""
+    if node["kind"] == "tabs":
+        return node
+    return next((found for child in _children(node) if (found := first_tabs(child)) is not None), None)
+
+
 def tabs(**items: dict) -> dict:
     return {"kind": "tabs", "titles": list(items), "items": list(items.values())}
 
@@ -41,7 +59,10 @@ def section(title: str, item: dict, open: bool = True) -> dict:
 
 class Layout(anywidget.AnyWidget):
     """Views of one inspector arranged in rows, columns, tabs and collapsible sections, drawn by one
-    widget. ``row``, ``values``, ``target_class`` and ``selected_layer`` are the inspector's."""
+    widget. ``row``, ``values``, ``target_class`` and ``selected_layer`` are the inspector's.
+
+    Once the layout is on the page, views in tabs that are not selected are parked: they compute
+    nothing until their tab is chosen (a slider drag costs only what is in sight)."""
 
     _esm = static_file("layout.js")
     _css = static_file("layout.css")
@@ -58,8 +79,11 @@ class Layout(anywidget.AnyWidget):
         self._ever_shown = False
         self._closed = False
         self.auto_refresh = True
+        tab_node = first_tabs(arrangement)
+        self._tab_members = [widgets_in(item) for item in tab_node["items"]] if tab_node else []
         super().__init__(children=views, arrangement=arrangement, css_class=css_class)
         self.on_msg(self._on_message)
+        self.observe(lambda _change: self._park_hidden_tabs(), names="selected_tab")
         _live.watch(self)
 
     # The selection, read from and written to the inspector.
@@ -77,8 +101,21 @@ class Layout(anywidget.AnyWidget):
         if content.get("event") == "view":
             self._shown = max(0, self._shown + (1 if content.get("shown") else -1))
             self._ever_shown = True
+            self._park_hidden_tabs()
             if not self.live:
                 _live.went_out_of_sight(self)
+
+    def _park_hidden_tabs(self) -> None:
+        """On the page, views only in tabs other than the selected one are parked; off it (a script,
+        or before display) none are."""
+        if self._closed:
+            return
+        hidden: set[int] = set()
+        if self._shown > 0 and self._tab_members:
+            selected = min(max(self.selected_tab, 0), len(self._tab_members) - 1)
+            hidden = set().union(*self._tab_members) - self._tab_members[selected]
+        for index, view in enumerate(self.views):
+            view.park(index in hidden)
 
     def refresh(self) -> None:
         """Recompute every view from the model as it is now."""

@@ -94,6 +94,7 @@ class View(anywidget.AnyWidget):
         self._shown = 0
         self._ever_shown = False
         self._closed = False
+        self._parked = False
         self._stale: set[str] = set()
         self._following = False
         self._ready = False
@@ -122,7 +123,7 @@ class View(anywidget.AnyWidget):
         if self._closed:
             return
         self._follow(set(SELECTION_NAMES) if "model" in changes else set(changes))
-        if self.live:
+        if self.working:
             self._update_safely(set(changes))
         else:
             self._stale |= changes
@@ -235,6 +236,7 @@ class View(anywidget.AnyWidget):
         """Block until every result this view asked for has arrived, including what those results
         asked for in turn (a GAM fit, then its terms for the row). For scripts and tests."""
         deadline = None if timeout is None else time.monotonic() + timeout
+        self._catch_up()  # asked for explicitly: a view out of sight or in a hidden tab computes too
         while True:
             with self._lock:
                 pending = [s for s in self._slots.values() if not s.settled.is_set()]
@@ -262,13 +264,28 @@ class View(anywidget.AnyWidget):
     def on_message(self, content: dict) -> None:
         """A custom message from the page (other than view bookkeeping)."""
 
-    def _on_view(self, shown: bool) -> None:
-        was_live = self.live
-        self._shown = max(0, self._shown + (1 if shown else -1))
-        self._ever_shown = self._ever_shown or shown
-        if self.live and not was_live and self._stale:
+    @property
+    def working(self) -> bool:
+        """Whether the view computes what changed now: live, and not parked in a hidden tab."""
+        return self.live and not self._parked
+
+    def park(self, parked: bool) -> None:
+        """Called by a layout that hides (``True``) or shows this view (a tab not or newly selected):
+        while parked, changes are only noted; they are computed once the view shows again."""
+        self._parked = parked
+        if self.working:
+            self._catch_up()
+
+    def _catch_up(self) -> None:
+        if self._stale and not self._closed:
             stale, self._stale = self._stale, set()
             self._update_safely(stale)
+
+    def _on_view(self, shown: bool) -> None:
+        self._shown = max(0, self._shown + (1 if shown else -1))
+        self._ever_shown = self._ever_shown or shown
+        if self.working:
+            self._catch_up()
         if not self.live:
             _live.went_out_of_sight(self)
 

@@ -5,6 +5,7 @@ from torch import nn
 
 import nnwidgets as nw
 from nnwidgets.core import decode_array
+from nnwidgets.core.tasks import Attribution, Lime
 from planted import Planted, data
 
 
@@ -78,3 +79,34 @@ def test_a_three_dimensional_output_is_refused_with_what_it_needs():
 
     with pytest.raises(ValueError, match="one row of class scores"):
         nw.Dashboard(PerToken(), data())
+
+
+def test_views_in_hidden_tabs_compute_nothing_until_their_tab_is_chosen():
+    net, X = digits_like()
+    s = nw.Inspector(net, X)
+    dash = nw.Dashboard(s).wait()
+    inside = dash.tab_titles.index("Inside")
+    shown = {"event": "view", "shown": True}
+    dash._on_message(dash, shown, [])  # the dashboard is on the page, Model tab selected
+    dash.selected_tab = inside  # a click on the Inside tab
+    for view in (dash.editor, dash.activations, dash.analysis):
+        view._on_message(view, shown, [])
+    lime_before, shown_before = dash.lime.result, dash.lime.explanation
+    s.row = 11
+    dash.activations.wait()
+    assert decode_array(dash.activations.activity["for_values"]).tolist() == X[11].tolist()
+    hidden_lime = Lime(tuple(X[11].tolist()), s.target_class, dash.lime.options)
+    assert s.peek(hidden_lime) == (False, None)  # never computed: LIME's tab is hidden
+    assert dash.lime.explanation is shown_before and not dash.lime.busy  # what the page has, untouched
+    assert s.peek(Attribution(tuple(X[11].tolist()), s.target_class, "mean", "logit", dash.attributions.steps))[0] is False
+    dash.selected_tab = dash.tab_titles.index("Explain")  # shown again: it catches up
+    lime = dash.lime.wait().result
+    assert lime is not lime_before and s.peek(hidden_lime) == (True, lime)
+    assert np.allclose(lime.prediction, s.predict(X[11:12])[0])  # the model's own output for row 11
+    activity = dash.activations.activity
+    s.row = 13
+    assert dash.activations.activity is activity  # now hidden itself: keeps what it showed
+    assert dash.activations.wait().activity is not activity  # asked explicitly, it computes
+    s.row = 12  # the editor sits above the tabs: never parked
+    assert np.allclose(dash.editor.wait().prediction_values, s.predict(X[12:13])[0])
+    assert dash.editor.working and not dash.activations.working and dash.lime.working

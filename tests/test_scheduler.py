@@ -79,6 +79,33 @@ def test_superseded_queued_work_never_runs_and_running_work_is_cancelled():
     assert cache.get(("k", 1)) == (False, None)
 
 
+def test_a_storm_of_settling_requests_computes_only_the_last():
+    """A dragged slider: 30 requests 10 ms apart, each needing 0.2 s of quiet before it may start."""
+    sched, cache, log, runs = Scheduler(), ResultCache(), [], []
+    s = slot(log)
+
+    def work(value):
+        def run(job):
+            runs.append(value)
+            return value
+        return run
+
+    for value in range(30):
+        sched.request(s, ("lime", value), work(value), cache=cache, lane="slow", settle=0.2)
+        threading.Event().wait(0.01)
+    assert s.settled.wait(5)
+    assert runs == [29] and log == [("ok", 29)]
+
+
+def test_settling_work_does_not_hold_back_work_that_need_not_settle():
+    sched, cache, order = Scheduler(), ResultCache(), []
+    a, b = slot(order), slot(order)
+    sched.request(a, ("lime", 1), lambda job: "lime", cache=cache, lane="slow", settle=0.5)
+    sched.request(b, ("gam", 1), lambda job: "gam", cache=cache, lane="slow", priority=9)
+    assert a.settled.wait(5) and b.settled.wait(5)
+    assert order == [("ok", "gam"), ("ok", "lime")]
+
+
 def test_failures_reach_the_view_and_the_next_request_recovers():
     sched, cache, log = Scheduler(), ResultCache(), []
     s = slot(log)

@@ -300,7 +300,7 @@ class Inspector(Selection):
                   and threading.current_thread() is threading.main_thread())
         scheduler().request(slot, self.key(task, version), lambda job: self._run(task, version, job), cache=self._cache,
                             keep=task.keep, lane=task.lane, priority=task.priority, describe=task.describe(self),
-                            inline=inline)
+                            inline=inline, settle=task.settle)
 
     def compute(self, task: Task, version: int | None = None) -> Any:
         """``task``'s result, computed on this thread unless cached or running elsewhere."""

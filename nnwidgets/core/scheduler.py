@@ -130,6 +130,7 @@ class _Entry:
     priority: int
     seq: int
     describe: str
+    not_before: float = 0.0
     slots: set = field(default_factory=set)
     waiters: int = 0
     state: str = "queued"
@@ -172,10 +173,13 @@ class Scheduler:
         priority: int = 0,
         describe: str = "",
         inline: bool = False,
+        settle: float = 0.0,
     ) -> None:
         """Make ``key`` the result ``slot`` wants, delivering it now if cached, else when computed.
         With ``inline`` (for work known to take a few milliseconds), a computation nobody has started
-        yet runs on this thread at once instead of waiting for a worker."""
+        yet runs on this thread at once instead of waiting for a worker. With ``settle``, a new
+        computation waits that many seconds before it may start, so that in a storm of requests (a
+        dragged slider) only the last one, which supersedes the others, is computed."""
         with slot.lock:
             previous = slot.entry
             slot.wanted = key
@@ -191,7 +195,7 @@ class Scheduler:
             with self._lock:
                 entry = self._entries.get((id(cache), key))
                 if entry is None:
-                    entry = self._enqueue(key, run, cache, keep, lane, priority, describe)
+                    entry = self._enqueue(key, run, cache, keep, lane, priority, describe, settle=settle)
                 entry.slots.add(slot)
                 if previous is not entry:
                     self._leave(previous, slot)
@@ -253,10 +257,10 @@ class Scheduler:
         return entry.value
 
     # -- working ------------------------------------------------------------------------------
-    def _enqueue(self, key, run, cache, keep, lane, priority, describe, queue: bool = True) -> _Entry:
+    def _enqueue(self, key, run, cache, keep, lane, priority, describe, queue: bool = True, settle: float = 0.0) -> _Entry:
         if lane not in LANES:
             raise ValueError(f"lane must be one of {LANES}, got {lane!r}")
-        entry = _Entry(key, run, cache, keep, lane, priority, next(self._seq), describe)
+        entry = _Entry(key, run, cache, keep, lane, priority, next(self._seq), describe, time.monotonic() + settle)
         self._entries[(id(cache), key)] = entry
         if queue and not self._closed:
             self._queues[lane].append(entry)
@@ -288,18 +292,29 @@ class Scheduler:
         queue = self._queues[lane]
         while True:
             with self._lock:
-                while not queue and not self._closed:
-                    if not self._wake[lane].wait(IDLE_EXIT_S) and not queue:
-                        break
-                if self._closed or not queue:
+                entry = self._next(lane)
+                if entry is None:
                     self._threads[lane] = None
                     return
-                entry = min(queue, key=lambda e: (e.priority, e.seq))
                 queue.remove(entry)
                 entry.state, entry.job = "running", Job(entry)
             entry.status(entry.describe, 0.0)
             self._execute(entry)
             entry = None  # an idle worker must not keep the last job (and its inspector and model) alive
+
+    def _next(self, lane: str) -> _Entry | None:
+        """(Under the lock.) The most urgent entry of ``lane`` whose settling time has passed, waiting
+        for one; None once the scheduler closed or the lane stayed idle for ``IDLE_EXIT_S``."""
+        queue = self._queues[lane]
+        while not self._closed:
+            now = time.monotonic()
+            ready = [e for e in queue if e.not_before <= now]
+            if ready:
+                return min(ready, key=lambda e: (e.priority, e.seq))
+            wait = min((e.not_before for e in queue), default=now + IDLE_EXIT_S) - now
+            if not self._wake[lane].wait(wait) and not queue:
+                return None
+        return None
 
     def _execute(self, entry: _Entry) -> None:
         try:

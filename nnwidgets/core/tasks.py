@@ -3,7 +3,8 @@
 A task is a frozen dataclass of its inputs (its identity: two views asking for equal tasks share one
 computation and one cached result per model version) with class attributes saying where it runs:
 ``lane`` ("quick": work on the current row; "slow": work over the data), ``priority`` within the lane
-(lower first) and ``keep`` (results of this kind kept per inspector). ``run`` gets the inspector, the
+(lower first), ``settle`` (seconds a request waits before it may start, so newer ones supersede it)
+and ``keep`` (results of this kind kept per inspector). ``run`` gets the inspector, the
 model version the result is for, and the :class:`~nnwidgets.core.scheduler.Job` (cancellation, progress).
 Tasks that read the model's weights (``reads_model``) are discarded if the live model changed while
 they ran; those that also run it (``runs_model``) are refused while it cannot run (meta or lazy weights).
@@ -45,6 +46,7 @@ class Task:
     lane: ClassVar[str] = "quick"
     priority: ClassVar[int] = 0
     keep: ClassVar[int] = 16
+    settle: ClassVar[float] = 0.0
     reads_model: ClassVar[bool] = True
     runs_model: ClassVar[bool] = True
 
@@ -118,6 +120,7 @@ class Lime(Task):
     options: LimeOptions
     lane: ClassVar[str] = "slow"
     priority: ClassVar[int] = 1
+    settle: ClassVar[float] = 0.25  # up to seconds each: a dragged slider is explained where it stops
     keep: ClassVar[int] = 64
 
     def run(self, ins, version, job) -> LimeResult:

@@ -29,8 +29,12 @@ def test_row_and_layer_selection_reach_every_view(page, lab, artifacts):
     attr_before = page.locator(".nnw-attributions").get_attribute("data-for-values")
     page.locator(".nnw-editor button", has_text="▶").click()
     page.wait_for_function("v => document.querySelector('.nnw-activations').dataset.forValues !== v", arg=before)
+    # The Attributions tab is hidden: its view is parked and computes nothing until it is chosen.
+    assert nb.python("[s.row, dash.activations.row, dash.attributions.row, dash.attributions.working]") == [1, 1, 1, False]
+    assert page.locator(".nnw-attributions").get_attribute("data-for-values") == attr_before
+    page.get_by_role("tab", name="Attributions").click()
     page.wait_for_function("v => document.querySelector('.nnw-attributions').dataset.forValues !== v", arg=attr_before)
-    assert nb.python("[s.row, dash.activations.row, dash.attributions.row]") == [1, 1, 1]
+    page.get_by_role("tab", name="Inside").click()
 
     page.get_by_role("tab", name="Model").click()
     page.locator(".nnw-bar-row[data-name='1']").click()
