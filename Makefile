@@ -39,6 +39,8 @@ bench: install browser
 	$(PY) bench/bench_foundation.py
 	$(PY) bench/bench_explanations.py
 	$(PY) bench/bench_dashboard.py
+	$(PY) bench/bench_inspector.py
+	$(PY) bench/bench_scale.py
 
 wheel: install
 	$(PY) -m build --wheel --outdir dist
