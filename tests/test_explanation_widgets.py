@@ -171,7 +171,7 @@ def test_failure_shows_a_message_and_the_next_valid_input_recovers():
 def test_gam_widget_fits_in_background_and_follows_the_row():
     X = data(rows=600)
     gam = nw.GamExplainer(Additive(), X)
-    assert gam.busy and gam.status.startswith("fitting a GAM to 600 rows")
+    assert gam.busy and gam.status.startswith("fitting a GAM to 480 rows")  # the rows it will be fitted on
     gam.wait()
     assert not gam.busy and gam.status == "" and gam.surrogate.fidelity_r2 >= 0.95
     assert decode_array(gam.curves["order"])[:2].tolist() == [0, 1]

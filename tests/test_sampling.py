@@ -68,6 +68,12 @@ def test_the_fit_size_is_the_users_to_change():
     gam = nw.GamExplainer(s, fit_rows=2_000, score_rows=3_000).wait()
     assert (gam.surrogate.fitted_rows, gam.surrogate.scored_rows) == (2_000, 3_000)
     assert gam.curves["split"].startswith("fitted on 2,000 of 30,000 rows")
+    small = nw.Inspector(model, X[:4_000])  # small enough to need no sample, yet the user asks for 500 rows
+    gam = nw.GamExplainer(small, fit_rows=500).wait()
+    assert (gam.surrogate.fitted_rows, gam.surrogate.scored_rows) == (500, 800)
+    assert len(np.intersect1d(gam.surrogate.split.train, gam.surrogate.split.test)) == 0
+    assert gam.curves["split"] == "fitted on 500 of 4,000 rows (a random sample); fidelity on 800 held-out rows"
+    assert gam.status == "" and "500 rows" in GamFit(0, GamOptions(fit_rows=500)).describe(small)
 
 
 def test_importance_and_lime_say_how_many_rows_they_used():

@@ -30,7 +30,6 @@ def splines_per_term(n_splines: int, features: int) -> int:
 
 
 def auto_fit_rows(n_splines: int, features: int) -> int:
-    features = min(features, MAX_TERMS)
     """Rows to fit on when the user did not say: as many as keep pyGAM's model matrix near 32 MB
     (its working memory is about nine times that), between 1,000 and 20,000, for the at most 50
     features a GAM is given.
@@ -38,6 +37,7 @@ def auto_fit_rows(n_splines: int, features: int) -> int:
     >>> auto_fit_rows(20, 50), auto_fit_rows(20, 4)
     (4000, 20000)
     """
+    features = min(features, MAX_TERMS)
     coefficients = splines_per_term(n_splines, features) * features
     return int(min(FIT_ROWS[1], max(FIT_ROWS[0], MATRIX_ENTRIES // coefficients)))
 
@@ -150,7 +150,7 @@ def screen_features(X: np.ndarray, y: np.ndarray, features: tuple[int, ...], lim
         bins = np.searchsorted(edges, X[:, j])
         counts = np.bincount(bins)
         means = np.bincount(bins, weights=y) / np.maximum(counts, 1)
-        scores.append(np.sum(counts * (means[bins].mean() - means) ** 2) / len(y) / total)
+        scores.append(np.sum(counts * (y.mean() - means) ** 2) / len(y) / total)
     keep = set(np.argsort(scores)[::-1][:limit].tolist())
     return tuple(j for k, j in enumerate(features) if k in keep)
 

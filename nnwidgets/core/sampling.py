@@ -36,17 +36,38 @@ class Split:
         return f"{fitted}{how}; fidelity on {len(self.test):,} held-out rows"
 
 
-def holdout_split(n: int, holdout: float, random_state: int) -> Split:
-    """A seeded split of all ``n`` rows, ``holdout`` of them for scoring (at least one of each side).
+def holdout_split(n: int, holdout: float, random_state: int, fit_rows: int | None = None,
+                  score_rows: int | None = None) -> Split:
+    """A seeded split of ``n`` rows, ``holdout`` of them for scoring (at least one of each side), each
+    side cut to ``fit_rows`` / ``score_rows`` rows when given.
 
     >>> holdout_split(100, 0.2, 0).test.size, holdout_split(5, 0.2, 0).held_out
     (20, False)
+    >>> split = holdout_split(100, 0.2, 0, fit_rows=30)
+    >>> split.train.size, split.test.size, split.sampled
+    (30, 20, True)
     """
     order = np.random.default_rng(random_state).permutation(n)
     if n < MIN_HOLDOUT_ROWS:
         return Split(order, order, False, n)
     n_test = min(n - 1, max(1, int(round(n * holdout))))
-    return Split(order[n_test:], order[:n_test], True, n)
+    train, test = order[n_test:], order[:n_test]
+    return Split(train[:fit_rows], test[:score_rows], True, n)
+
+
+def planned_rows(n: int, fit_rows: int, score_rows: int, holdout: float) -> tuple[int, int]:
+    """How many rows a surrogate of ``n`` rows is fitted on and scored on (see :func:`holdout_split` for
+    data with at most ``fit_rows + score_rows`` rows, :func:`split_sample` beyond).
+
+    >>> planned_rows(1_000_000, 4_000, 10_000, 0.2), planned_rows(10_000, 1_000, 10_000, 0.2)
+    ((4000, 10000), (1000, 2000))
+    """
+    if n > fit_rows + score_rows:
+        return fit_rows, score_rows
+    if n < MIN_HOLDOUT_ROWS:
+        return n, n
+    n_test = min(n - 1, max(1, int(round(n * holdout))))
+    return min(n - n_test, fit_rows), min(n_test, score_rows)
 
 
 def allocate(counts: np.ndarray, size: int) -> np.ndarray:

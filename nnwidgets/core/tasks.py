@@ -25,7 +25,7 @@ from .gam_surrogate import GamOptions, GamSurrogate, fit_gam, surrogate_target
 from .importance import BACKGROUND_ROWS, PermutationImportance, Sensitivity, permutation_importance, sensitivity
 from .lime_explain import LimeOptions, LimeResult, explain_lime
 from .predictor import tensor_to_float64
-from .sampling import POOL_FACTOR, Split, holdout_split, random_rows, split_sample
+from .sampling import POOL_FACTOR, Split, holdout_split, planned_rows, random_rows, split_sample
 from .surrogates import fit_linear, fit_tree
 from .tabular import feature_ranges
 from .weight_distribution import weight_distributions
@@ -146,8 +146,9 @@ class SampleResult:
 
 @dataclass(frozen=True)
 class SurrogateSample(Task):
-    """All rows (80/20 split) when X is small; else ``fit_rows`` + ``score_rows`` rows drawn from a random
-    pool of four times as many, stratified by the model's predicted class. Shared by every surrogate."""
+    """X's rows split ``holdout`` for scoring when X has at most ``fit_rows + score_rows`` rows (each side
+    cut to its size); else ``fit_rows`` + ``score_rows`` rows drawn from a random pool of four times as
+    many, stratified by the model's predicted class. Shared by every surrogate."""
 
     fit_rows: int
     score_rows: int
@@ -161,7 +162,7 @@ class SurrogateSample(Task):
         n = ins.data.n_rows
         if n <= self.fit_rows + self.score_rows:
             predictions = ins.compute(OverData(), version).predictions  # the pass over X every view shares
-            split = holdout_split(n, self.holdout, self.seed)
+            split = holdout_split(n, self.holdout, self.seed, self.fit_rows, self.score_rows)
             return SampleResult(split, predictions[split.train], predictions[split.test])
         rng = np.random.default_rng(self.seed)
         pool = random_rows(n, min(n, POOL_FACTOR * (self.fit_rows + self.score_rows)), self.seed)
@@ -202,7 +203,7 @@ class GamFit(Task):
 
     def describe(self, ins):
         o = self.options
-        rows = min(ins.data.n_rows, o.rows_to_fit(ins.data.n_features))
+        rows, _ = planned_rows(ins.data.n_rows, o.rows_to_fit(ins.data.n_features), o.score_rows, o.holdout)
         search = " (grid search)" if o.gridsearch else ""
         return f"fitting a GAM to {rows:,} rows × {ins.data.n_features} features{search}"
 
@@ -262,8 +263,9 @@ class SurrogateFits(Task):
         }
 
     def describe(self, ins):
-        rows = GamOptions(fit_rows=self.fit_rows).rows_to_fit(ins.data.n_features)
-        return f"fitting the linear and tree surrogates to {min(ins.data.n_rows, rows):,} rows"
+        o = GamOptions(fit_rows=self.fit_rows, score_rows=self.score_rows)
+        rows, _ = planned_rows(ins.data.n_rows, o.rows_to_fit(ins.data.n_features), o.score_rows, o.holdout)
+        return f"fitting the linear and tree surrogates to {rows:,} rows"
 
 
 @dataclass(frozen=True)
