@@ -67,7 +67,7 @@ function render({ model, el: host, signal }) {
   return announce(model, signal, () => {
     unlisten();
     unlistenStatus();
-  });
+  }, host);
 }
 
 export default { render };

@@ -157,7 +157,7 @@ function render({ model, el: host, signal }) {
   return announce(model, signal, () => {
     unlisten();
     unlistenStatus();
-  });
+  }, host);
 }
 
 export default { render };

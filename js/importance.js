@@ -138,7 +138,7 @@ function render({ model, el: host, signal }) {
   return announce(model, signal, () => {
     unlisten();
     unlistenStatus();
-  });
+  }, host);
 }
 
 export default { render };

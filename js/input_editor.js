@@ -92,9 +92,10 @@ function render({ model, el: host, signal }) {
     });
     return { label, slider, number };
   };
+  const focused = () => list.getRootNode().activeElement;  // inside a shadow root too (marimo)
   const fillRow = (i, row) => {
-    if (document.activeElement !== row.slider) row.slider.value = String(values[i]);
-    if (document.activeElement !== row.number) row.number.value = String(values[i]);
+    if (focused() !== row.slider) row.slider.value = String(values[i]);
+    if (focused() !== row.number) row.number.value = String(values[i]);
     row.label.classList.toggle("nnw-edited", Boolean(base) && base[i] !== values[i]);
   };
   const drawWindow = (force = false) => {
@@ -110,16 +111,50 @@ function render({ model, el: host, signal }) {
       fillRow(i, row);
       cells.push(row.label, row.slider, row.number);
     }
-    list.replaceChildren(...cells);
+    // Rows that stay are left in place (moving or detaching the focused slider would blur it).
+    const active = focused();
+    for (const [k, cell] of cells.entries()) if (list.children[k] !== cell) list.insertBefore(cell, list.children[k] || null);
+    while (list.children.length > cells.length) list.lastChild.remove();
+    if (active && active !== focused() && active.isConnected) active.focus({ preventScroll: true });
     list.style.top = `${first * ROW_H}px`;
     spacer.style.height = `${order.length * ROW_H}px`;
     shownCount.textContent = order.length < names.length ? `${order.length} of ${names.length} shown` : "";
   };
+  // A new ranking arrives as the values move. While a slider is held it waits (moving the row under
+  // the pointer would end the drag); the feature being edited keeps its place on screen and its focus.
+  let holding = false;
+  let pendingOrder = false;
   const reorder = () => {
+    if (holding) {
+      pendingOrder = true;
+      root.dataset.orderHeld = "true";
+      return;
+    }
+    delete root.dataset.orderHeld;
+    root.dataset.orderings = String(Number(root.dataset.orderings || 0) + 1);
+    const active = focused();
+    const editing = active && list.contains(active) ? Number(active.dataset.index) : -1;
+    const before = order.indexOf(editing);
     const ranking = model.get("sort_by") === "data" ? null : decodeArray(model.get("ranking")?.order || null);
     order = visibleOrder(names, search.value, ranking);
+    const after = order.indexOf(editing);
+    if (before >= 0 && after >= 0) viewport.scrollTop += (after - before) * ROW_H;
     drawWindow(true);
   };
+  const hold = () => {
+    holding = true;
+  };
+  const release = () => {
+    if (!holding) return;
+    holding = false;
+    if (pendingOrder) {
+      pendingOrder = false;
+      reorder();
+    }
+  };
+  list.addEventListener("pointerdown", hold);
+  window.addEventListener("pointerup", release);
+  window.addEventListener("pointercancel", release);
   viewport.addEventListener("scroll", () => drawWindow());
   search.addEventListener("input", reorder);
   sort.addEventListener("change", () => {
@@ -224,7 +259,9 @@ function render({ model, el: host, signal }) {
     unlisten();
     unlistenStatus();
     unlistenOrder();
-  });
+    window.removeEventListener("pointerup", release);
+    window.removeEventListener("pointercancel", release);
+  }, host);
 }
 
 export default { render };

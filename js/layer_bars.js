@@ -141,7 +141,7 @@ function render({ model, el: host, signal }) {
   const redraw = coalesce(draw);
   const unlisten = listen(model, events, redraw);
   draw();
-  return announce(model, signal, unlisten);
+  return announce(model, signal, unlisten, host);
 }
 
 export default { render };

@@ -72,7 +72,7 @@ async function render({ model, el: host, signal, host: widgets }) {
   const refs = model.get("children");
   let tabs = null;
   const onTab = () => tabs && tabs.select(Math.min(model.get("selected_tab"), tabs.count - 1), false);
-  const end = announce(model, signal, () => model.off("change:selected_tab", onTab));
+  const end = announce(model, signal, () => model.off("change:selected_tab", onTab), host);
   if (!widgets || !widgets.getWidget) {
     root.appendChild(el("div", "nnw-message nnw-error", "This layout needs anywidget 0.11 or newer (widget composition)."));
     return end;

@@ -120,7 +120,7 @@ function render({ model, el: host, signal }) {
   return announce(model, signal, () => {
     unlisten();
     unlistenStatus();
-  });
+  }, host);
 }
 
 export default { render };

@@ -218,7 +218,7 @@ function render({ model, el: host, signal }) {
     unlisten();
     window.removeEventListener("mousemove", onMove);
     window.removeEventListener("mouseup", onUp);
-  });
+  }, host);
 }
 
 export default { render };

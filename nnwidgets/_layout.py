@@ -9,6 +9,7 @@ import anywidget
 import traitlets
 
 from . import _live
+from ._sync import ThreadSafeWidget
 from ._view import View, static_file
 from .core import Inspector
 
@@ -57,7 +58,7 @@ def section(title: str, item: dict, open: bool = True) -> dict:
     return {"kind": "section", "title": title, "open": open, "item": item}
 
 
-class Layout(anywidget.AnyWidget):
+class Layout(ThreadSafeWidget):
     """Views of one inspector arranged in rows, columns, tabs and collapsible sections, drawn by one
     widget. ``row``, ``values``, ``target_class`` and ``selected_layer`` are the inspector's.
 
@@ -93,6 +94,14 @@ class Layout(anywidget.AnyWidget):
     selected_layer = property(lambda self: self.inspector.selected_layer,
                               lambda self, v: setattr(self.inspector, "selected_layer", v))
 
+    @traitlets.validate("selected_tab")
+    def _check_selected_tab(self, proposal: dict) -> int:
+        tabs = len(getattr(self, "_tab_members", ())) or 1
+        if not 0 <= proposal["value"] < tabs:
+            raise traitlets.TraitError(f"selected_tab must be between 0 and {tabs - 1} (this layout has {tabs} tab"
+                                       f"{'s' if tabs != 1 else ''}), got {proposal['value']}")
+        return proposal["value"]
+
     @property
     def live(self) -> bool:
         return not self._closed and (self._shown > 0 or not self._ever_shown)
@@ -106,14 +115,15 @@ class Layout(anywidget.AnyWidget):
                 _live.went_out_of_sight(self)
 
     def _park_hidden_tabs(self) -> None:
-        """On the page, views only in tabs other than the selected one are parked; off it (a script,
-        or before display) none are."""
+        """On the page, views in tabs other than the selected one are parked; once the layout left the
+        page, all are; before it is displayed (or in a script) none are."""
         if self._closed:
             return
         hidden: set[int] = set()
-        if self._shown > 0 and self._tab_members:
-            selected = min(max(self.selected_tab, 0), len(self._tab_members) - 1)
-            hidden = set().union(*self._tab_members) - self._tab_members[selected]
+        if self._shown == 0 and self._ever_shown:  # left the page: views never drawn would stay live
+            hidden = set(range(len(self.views)))
+        elif self._shown > 0 and self._tab_members:
+            hidden = set().union(*self._tab_members) - self._tab_members[self.selected_tab]
         for index, view in enumerate(self.views):
             view.park(index in hidden)
 

@@ -10,10 +10,10 @@ import time
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-import anywidget
 import traitlets
 
 from . import _live
+from ._sync import ThreadSafeWidget
 from .core import Inspector, ModelChanged
 from .core.scheduler import Slot, scheduler
 from .core.tasks import NotReady, Task
@@ -68,7 +68,7 @@ def inspector_for(owner: Any, source: Any, X: Any, kwargs: dict) -> Inspector:
     return Inspector(source, X, **given)
 
 
-class View(anywidget.AnyWidget):
+class View(ThreadSafeWidget):
     """Base of every view. ``View(inspector)`` shows an existing :class:`~nnwidgets.Inspector`;
     ``View(model, X, feature_names=..., ...)`` makes a private one from the same arguments."""
 
@@ -92,6 +92,7 @@ class View(anywidget.AnyWidget):
         self._errors: dict[str, str] = {}
         self._statuses: dict[str, tuple[str, float | None]] = {}
         self._shown = 0
+        self._shown_alone = 0  # displays of its own, not inside a layout
         self._ever_shown = False
         self._closed = False
         self._parked = False
@@ -185,6 +186,15 @@ class View(anywidget.AnyWidget):
             self.inspector.request(slot, task)
         self._show_status()  # after: a result delivered at once (cached, or quick work) never flashes "busy"
 
+    def withdraw(self, name: str) -> None:
+        """Stop wanting the result last requested under ``name`` (the view shows something else now)."""
+        slot = self._slots.get(name)
+        if slot is not None:
+            scheduler().withdraw(slot)
+            with self._lock:
+                self._statuses.pop(name, None)
+            self._show_status()
+
     def _delivered(self, name: str, result: Any) -> None:
         slot = self._slots[name]
         try:
@@ -232,6 +242,12 @@ class View(anywidget.AnyWidget):
                 self.set_trait("progress", -1.0 if fraction is None or not pending else float(fraction))
                 self.set_trait("error", error)
 
+    def ready_to_draw(self) -> None:
+        """Wait for this view's results; a ``ValueError`` saying why if it has none to draw (its error)."""
+        self.wait()
+        if self.error:
+            raise ValueError(f"{type(self).__name__} has nothing to draw: {self.error}")
+
     def wait(self, timeout: float | None = 120) -> "View":
         """Block until every result this view asked for has arrived, including what those results
         asked for in turn (a GAM fit, then its terms for the row). For scripts and tests."""
@@ -257,7 +273,7 @@ class View(anywidget.AnyWidget):
 
     def _on_message(self, _widget: Any, content: dict, _buffers: list) -> None:
         if content.get("event") == "view":
-            self._on_view(bool(content.get("shown")))
+            self._on_view(bool(content.get("shown")), bool(content.get("in_layout")))
         else:
             self.on_message(content)
 
@@ -266,12 +282,14 @@ class View(anywidget.AnyWidget):
 
     @property
     def working(self) -> bool:
-        """Whether the view computes what changed now: live, and not parked in a hidden tab."""
-        return self.live and not self._parked
+        """Whether the view computes what changed now: live, and not parked by its layout (in a hidden
+        tab, or in a layout off the page) unless it is also displayed on its own."""
+        return self.live and (not self._parked or self._shown_alone > 0)
 
     def park(self, parked: bool) -> None:
-        """Called by a layout that hides (``True``) or shows this view (a tab not or newly selected):
-        while parked, changes are only noted; they are computed once the view shows again."""
+        """Called by a layout that hides (``True``) or shows this view (its tab chosen or not, the
+        layout on the page or not): while parked, changes are only noted; they are computed once the
+        view shows again."""
         self._parked = parked
         if self.working:
             self._catch_up()
@@ -281,8 +299,10 @@ class View(anywidget.AnyWidget):
             stale, self._stale = self._stale, set()
             self._update_safely(stale)
 
-    def _on_view(self, shown: bool) -> None:
+    def _on_view(self, shown: bool, in_layout: bool = False) -> None:
         self._shown = max(0, self._shown + (1 if shown else -1))
+        if not in_layout:
+            self._shown_alone = max(0, self._shown_alone + (1 if shown else -1))
         self._ever_shown = self._ever_shown or shown
         if self.working:
             self._catch_up()

@@ -82,6 +82,7 @@ class ActivationAnalysis(View):
 
     def figure(self) -> Figure:
         """Pre-activation histograms with the activation curve, one panel per layer."""
+        self.ready_to_draw()
         uses = self.uses
         fig = new_figure(4 * max(len(uses), 1), 2.8)
         for i, u in enumerate(uses):

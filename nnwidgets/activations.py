@@ -93,7 +93,7 @@ class Activations(TabularView):
 
     def figure(self) -> Figure:
         """Each layer's units as a bar chart, dead units hatched, saturated ones outlined."""
-        self.wait()
+        self.ready_to_draw()
         fig = new_figure(8, 1.3 * max(len(self.layers), 1))
         selected = self.inspector.selected_layer
         for i, layer in enumerate(self.layers):

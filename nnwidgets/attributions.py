@@ -95,6 +95,7 @@ class Attributions(TabularView):
 
     def figure(self) -> Figure:
         """The three methods' bars as a matplotlib Figure (features ordered by integrated gradients)."""
+        self.ready_to_draw()
         result = self.result
         names = self.data.feature_names
         order = np.argsort(-np.abs(result.values[2]))

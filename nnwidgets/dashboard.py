@@ -90,6 +90,8 @@ class Dashboard(Layout):
     def figure(self) -> Figure:
         """Layer bars, the prediction, integrated gradients and the surrogates' fidelity on one Figure."""
         self.wait()
+        for view in (self.editor, self.attributions, self.surrogates):
+            view.ready_to_draw()
         fig = new_figure(13, 7)
         bars_ax, pred_ax, attr_ax, sur_ax = fig.subplots(2, 2).ravel()
         draw_layer_bars(bars_ax, self.bars.rows, self.bars.metric, self.bars.log_scale, self.selected_layer)

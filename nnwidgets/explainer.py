@@ -54,6 +54,7 @@ class Explainer(Layout):
     def figure(self) -> Figure:
         """Prediction, LIME weights and GAM contributions for the current row, side by side."""
         self.wait()
+        self.editor.ready_to_draw()
         fig = new_figure(14, 4.5)
         pred_ax, lime_ax, gam_ax = fig.subplots(1, 3, width_ratios=[0.7, 1.2, 1.2])
         draw_prediction(pred_ax, self.editor.prediction_values, self.editor.class_names, self.editor.mode, self.target_class)

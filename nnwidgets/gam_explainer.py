@@ -145,6 +145,7 @@ class GamExplainer(FittedView):
 
     def figure(self) -> Figure:
         """The partial-dependence small multiples as a matplotlib Figure."""
+        self.ready_to_draw()
         surrogate = self.surrogate
         n = len(surrogate.curves) if surrogate else 1
         cols = min(4, n)

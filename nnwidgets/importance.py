@@ -150,6 +150,7 @@ class Importance(TabularView):
 
     def figure(self) -> Figure:
         """Importance bars with whiskers, as a matplotlib Figure."""
+        self.ready_to_draw()
         p = self.permutation
         order = np.argsort(-p.mean)
         fig = new_figure(6, 0.8 + 0.3 * len(order))

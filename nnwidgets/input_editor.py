@@ -97,6 +97,7 @@ class InputEditor(TabularView):
 
     def figure(self) -> Figure:
         """The prediction for the current values as a matplotlib Figure."""
+        self.ready_to_draw()
         fig = new_figure(5, 0.8 + 0.3 * max(len(self.class_names), 1))
         draw_prediction(fig.add_subplot(), self.prediction_values, self.class_names, self.mode, self.target_class)
         return fig

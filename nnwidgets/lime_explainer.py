@@ -102,6 +102,7 @@ class LimeExplainer(TabularView):
 
     def figure(self) -> Figure:
         """lime's bars for the current row as a matplotlib Figure."""
+        self.ready_to_draw()
         result = self.result
         fig = new_figure(6.5, 0.8 + 0.32 * self.num_features)
         if result is not None:

@@ -116,6 +116,7 @@ class Surrogates(FittedView):
 
     def figure(self) -> Figure:
         """Fidelity of the three surrogates, as a matplotlib Figure."""
+        self.ready_to_draw()
         models = self.models
         fig = new_figure(5, 2.5)
         ax = fig.add_subplot()

@@ -90,6 +90,7 @@ class WeightDistributions(View):
 
     def figure(self) -> Figure:
         """The same histograms and initialisation curves as a matplotlib Figure."""
+        self.ready_to_draw()
         found = self.found
         n = max(len(found), 1)
         cols = min(3, n)

@@ -8,15 +8,30 @@ from typing import Any
 
 import traitlets
 from matplotlib.figure import Figure
+import torch
 from torch import nn
 
 from ._view import View, static_file
-from .core import DEFAULT_MAX_CELLS, Heatmap, diverging_lut, encode_array, heatmap, main_weight_name, resolve_layer
+from .core import DEFAULT_MAX_CELLS, Heatmap, diverging_lut, encode_array, main_weight_name, resolve_layer
 from .core.figures import draw_heatmap, new_figure
+from .core.model_version import is_lazy
+from .core.tasks import WeightPicture
 
 
 def _finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
+
+
+INLINE_CELLS = 8_000_000  # weights read on the caller's thread up to this size (tens of milliseconds)
+
+
+def cells_read(tensor: torch.Tensor, region: list[int]) -> int:
+    """How many weights a picture of ``region`` (``[]``: all) of ``tensor`` reads, at most."""
+    if is_lazy(tensor):
+        return 0  # nothing to read: the picture says why at once
+    if len(region) != 4:
+        return tensor.numel()
+    return min(tensor.numel(), max(0, region[1] - region[0]) * max(0, region[3] - region[2]))
 
 
 def heatmap_payload(heat: Heatmap, layer: str, parameter: str, dtype: str) -> dict:
@@ -158,14 +173,25 @@ class WeightHeatmap(View):
         if not self.parameter:
             self._show_message(self._no_weights_message(module))
             return
-        try:
-            tensor = module.get_parameter(self.parameter)
-            self._heat = heatmap(module, self.parameter, self.region or None, self.max_cells)
-        except (ValueError, RuntimeError) as error:
-            self._show_message(str(error))
+        tensor = module.get_parameter(self.parameter)
+        task = WeightPicture(self.layer, self.parameter, tuple(self.region), self.max_cells)
+        if cells_read(tensor, self.region) > INLINE_CELLS:  # a huge weight: pooled on a worker, the old picture stays meanwhile
+            self.request("heatmap", task, lambda heat: self._show(heat, tensor))
             return
-        self.message = ""
-        self.heatmap = heatmap_payload(self._heat, self.layer, self.parameter, str(tensor.dtype).removeprefix("torch."))
+        self.withdraw("heatmap")  # a zoom in while the whole is pooled: the zoom wins
+        self._show(task.run(self.inspector, self.inspector.version, None), tensor)
+
+    def _show(self, heat: Heatmap | str, tensor: torch.Tensor) -> None:
+        if isinstance(heat, str):
+            self._show_message(heat)
+            return
+        self._heat = heat
+        with self.hold_sync():
+            self.message = ""
+            self.heatmap = heatmap_payload(heat, self.layer, self.parameter, str(tensor.dtype).removeprefix("torch."))
+
+    def describe_failure(self, name: str) -> str:
+        return "the heatmap failed"
 
     def _show_message(self, text: str) -> None:
         self._heat = None
@@ -180,6 +206,7 @@ class WeightHeatmap(View):
 
     def figure(self) -> Figure:
         """The same heatmap (same region, pooling and colour map) as a matplotlib Figure."""
+        self.wait()
         fig = new_figure(6, 4.5)
         ax = fig.add_subplot()
         if self._heat is None:

@@ -6,6 +6,7 @@ from torch import nn
 import nnwidgets as nw
 from nnwidgets.core import decode_array
 from nnwidgets.core.tasks import Attribution, Lime
+from traitlets import TraitError
 from planted import Planted, data
 
 
@@ -70,6 +71,10 @@ def test_a_dashboard_on_meta_weights_shows_messages_instead_of_crashing():
     assert "meta" in dash.heatmap.message
     for view in (dash.editor, dash.lime, dash.gam, dash.activations, dash.attributions, dash.importance, dash.surrogates):
         assert "meta" in view.error, type(view).__name__
+        with pytest.raises(ValueError, match=f"{type(view).__name__} has nothing to draw: .*meta"):
+            view.figure()  # says why, not a KeyError from an empty payload
+    with pytest.raises(ValueError, match="InputEditor has nothing to draw"):
+        dash.figure()
 
 
 def test_a_three_dimensional_output_is_refused_with_what_it_needs():
@@ -90,7 +95,7 @@ def test_views_in_hidden_tabs_compute_nothing_until_their_tab_is_chosen():
     dash._on_message(dash, shown, [])  # the dashboard is on the page, Model tab selected
     dash.selected_tab = inside  # a click on the Inside tab
     for view in (dash.editor, dash.activations, dash.analysis):
-        view._on_message(view, shown, [])
+        view._on_message(view, {**shown, "in_layout": True}, [])
     lime_before, shown_before = dash.lime.result, dash.lime.explanation
     s.row = 11
     dash.activations.wait()
@@ -110,3 +115,25 @@ def test_views_in_hidden_tabs_compute_nothing_until_their_tab_is_chosen():
     s.row = 12  # the editor sits above the tabs: never parked
     assert np.allclose(dash.editor.wait().prediction_values, s.predict(X[12:13])[0])
     assert dash.editor.working and not dash.activations.working and dash.lime.working
+    dash.gam._on_message(dash.gam, shown, [])  # the GAM view displayed in a cell of its own as well
+    s.row = 14
+    terms_for = lambda: decode_array(dash.gam.row_terms["for_values"]).tolist()  # noqa: E731
+    assert dash.gam.working and (dash.gam.busy or terms_for() == X[14].tolist())  # asked at once, not parked
+    dash.gam.wait()
+    assert terms_for() == X[14].tolist()
+    with pytest.raises(TraitError, match="selected_tab must be between 0 and 6"):
+        dash.selected_tab = 7
+
+
+def test_a_dashboard_that_left_the_page_computes_nothing():
+    net, X = digits_like()
+    s = nw.Inspector(net, X)
+    dash = nw.Dashboard(s).wait()
+    dash._on_message(dash, {"event": "view", "shown": True}, [])
+    dash.editor._on_message(dash.editor, {"event": "view", "shown": True, "in_layout": True}, [])
+    dash._on_message(dash, {"event": "view", "shown": False}, [])  # its cell was cleared
+    dash.editor._on_message(dash.editor, {"event": "view", "shown": False, "in_layout": True}, [])
+    s.row = 5
+    assert not any(view.working for view in dash.views)  # even the tabs never opened
+    assert not any(view.busy for view in dash.views)
+    assert s.peek(Lime(tuple(X[5].tolist()), s.target_class, dash.lime.options)) == (False, None)

@@ -5,7 +5,6 @@ from pygam import LinearGAM, s as spline, terms
 
 import nnwidgets as nw
 from nnwidgets.core.gam_surrogate import GamOptions, surrogate_target
-from nnwidgets.core.sampling import holdout_split
 from nnwidgets.core.tasks import GamFit
 from planted import Additive, Planted, data
 
@@ -28,7 +27,8 @@ def test_equals_pygam_fitted_directly_to_the_models_outputs():
     sur = gam(Planted(), X, label=1)
     with torch.no_grad():
         p = torch.softmax(Planted()(torch.tensor(X, dtype=torch.float32)), 1)[:, 1].double().numpy()
-    train = holdout_split(len(X), 0.2, 0).train
+    train = sur.split.train  # the rows it says it fitted: pyGAM on those rows must give the same GAM
+    assert len(train) == 320 and set(train).isdisjoint(sur.split.test)
     direct = LinearGAM(terms.TermList(*[spline(j, n_splines=20, lam=0.6) for j in range(5)])).fit(X[train], p[train])
     assert np.allclose(sur.predict(X[:50]), direct.predict(X[:50]), atol=1e-6)
     for curve in sur.curves:

@@ -67,6 +67,13 @@ def test_partly_offloaded_model_gives_per_layer_messages_not_a_crash():
         assert "2.weight" in view.error and "meta" in view.error
     with pytest.raises(ValueError, match="2.weight is on the 'meta' device"):
         s.compute(RowPass(tuple(X[0])))
+    model[2].to_empty(device="cpu")
+    model[2].load_state_dict(mlp()[2].state_dict())  # the offloaded weights are loaded
+    s.refresh()
+    assert s.problem == "" and dash.editor.wait().error == ""
+    assert np.allclose(dash.editor.prediction_values, s.predict(X[s.row][None])[0])
+    with torch.no_grad():
+        assert np.allclose(s.predict(X[:4]), torch.softmax(mlp()(torch.tensor(X[:4], dtype=torch.float32)), 1).numpy(), atol=1e-6)
 
 
 def test_a_model_whose_forward_moves_between_devices_is_run_from_its_first_device():

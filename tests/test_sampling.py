@@ -72,7 +72,12 @@ def test_the_fit_size_is_the_users_to_change():
     gam = nw.GamExplainer(small, fit_rows=500).wait()
     assert (gam.surrogate.fitted_rows, gam.surrogate.scored_rows) == (500, 800)
     assert len(np.intersect1d(gam.surrogate.split.train, gam.surrogate.split.test)) == 0
-    assert gam.curves["split"] == "fitted on 500 of 4,000 rows (a random sample); fidelity on 800 held-out rows"
+    assert gam.curves["split"] == ("fitted on 500 of 4,000 rows (a sample stratified by the model's class); "
+                                   "fidelity on 800 held-out rows")
+    with torch.no_grad():
+        classes = model(torch.tensor(X[:4_000], dtype=torch.float32)).argmax(1).numpy()
+    for rows in (gam.surrogate.split.train, gam.surrogate.split.test):  # the minority's share, to a row
+        assert abs(classes[rows].sum() - classes.mean() * len(rows)) <= 1
     assert gam.status == "" and "500 rows" in GamFit(0, GamOptions(fit_rows=500)).describe(small)
 
 

@@ -106,6 +106,22 @@ def test_settling_work_does_not_hold_back_work_that_need_not_settle():
     assert order == [("ok", "gam"), ("ok", "lime")]
 
 
+def test_a_view_whose_callbacks_fail_does_not_stop_the_lane():
+    sched, cache, log = Scheduler(), ResultCache(), []
+
+    def broken(*_):
+        raise RuntimeError("this view cannot take it")
+
+    bad = Slot(broken, broken, broken)
+    with pytest.warns(RuntimeWarning, match="this view cannot take it"):
+        sched.request(bad, ("x", 1), lambda job: 1, cache=cache, lane="quick")
+        assert bad.settled.wait(5)
+        good = slot(log)
+        sched.request(good, ("y", 2), lambda job: 2, cache=cache, lane="quick")
+        assert good.settled.wait(5)
+    assert log == [("ok", 2)] and cache.get(("x", 1)) == (True, 1)
+
+
 def test_failures_reach_the_view_and_the_next_request_recovers():
     sched, cache, log = Scheduler(), ResultCache(), []
     s = slot(log)

@@ -8,7 +8,6 @@ from torch import nn
 
 import nnwidgets as nw
 from nnwidgets.core import decode_array
-from nnwidgets.core.sampling import holdout_split
 from nnwidgets.core.surrogates import fit_tree
 from nnwidgets.core.tasks import SurrogateFits
 from planted import Additive, Planted, data
@@ -38,7 +37,8 @@ def test_tree_and_linear_match_sklearn_fitted_directly():
     models = fits(model, X, depth=2)
     with torch.no_grad():
         y = model(torch.tensor(X, dtype=torch.float32))[:, 0].double().numpy()
-    train = holdout_split(len(X), 0.2, 0).train
+    train = models["tree"].split.train  # the rows they say they fitted: sklearn on those rows must agree
+    assert len(train) == 320 and models["linear"].split is models["tree"].split
     reference = DecisionTreeRegressor(max_depth=2, random_state=0).fit(X[train], y[train])
     tree = models["tree"]
     assert np.allclose(tree.predict(X), reference.predict(X), atol=1e-6)

@@ -1,3 +1,5 @@
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -7,6 +9,7 @@ from torch import nn
 import nnwidgets as nw
 from nnwidgets import _live
 from nnwidgets.core import decode_array, diverging_lut
+from nnwidgets.core.tasks import WeightPicture
 
 
 def shown(heat) -> np.ndarray:
@@ -74,11 +77,28 @@ def test_dtypes(dtype, wire):
     assert np.array_equal(shown(heat), model[0].weight.detach().double().numpy())
 
 
-def test_eight_k_square_payload_is_small():
+def test_eight_k_square_payload_is_small_and_pooled_off_the_kernels_thread(monkeypatch):
     model = nn.Sequential(nn.Linear(8192, 8192, bias=False))
-    heat = nw.WeightHeatmap(model)
+    release, threads = threading.Event(), []
+    real = WeightPicture.run
+
+    def gated(self, ins, version, job):
+        if not self.region:  # the whole matrix: held until released
+            threads.append(threading.current_thread().name)
+            assert release.wait(10)
+        return real(self, ins, version, job)
+
+    monkeypatch.setattr(WeightPicture, "run", gated)
+    heat = nw.WeightHeatmap(model)  # returns while the 67 M weights are pooled
+    assert heat.busy and heat.status == "pooling 0.weight" and heat.heatmap == {}
+    heat.region = [0, 64, 0, 64]  # a zoom meanwhile reads its 4,096 weights at once, and wins
+    assert heat.heatmap["shape"] == [8192, 8192] and heat.heatmap["block_rows"] == 1 and not heat.busy
+    heat.region = []
+    release.set()
+    heat.wait()
+    assert threads and all(name == "nnwidgets-quick" for name in threads)
     assert len(heat.heatmap["values"]["buffer"]) <= 512 * 1024
-    assert heat.heatmap["max"] == model[0].weight.max().item()
+    assert heat.heatmap["max"] == model[0].weight.max().item() and heat.heatmap["region"] == [0, 8192, 0, 8192]
 
 
 def test_unknown_layer_and_parameter(mlp):

@@ -1,11 +1,13 @@
 // A view tells Python when it appears and when it goes (its cell re-ran or was cleared): views out
 // of sight do no work, and views nobody can reach any more are closed (nnwidgets/_live.py).
 
-/** Announce this view; returns the cleanup that undoes `detach` and announces its end (once). */
-export function announce(model, signal, detach) {
+/** Announce this view, drawn into `el`; returns the cleanup that undoes `detach` and announces its
+ * end (once). A view drawn inside a layout says so: the layout may park it while its tab is hidden. */
+export function announce(model, signal, detach, el) {
+  const inLayout = Boolean(el?.closest?.(".nnw-slot"));
   const send = (shown) => {
     try {
-      model.send({ event: "view", shown });
+      model.send({ event: "view", shown, in_layout: inLayout });
     } catch {
       // The kernel is gone: nothing to tell.
     }

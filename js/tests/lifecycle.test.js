@@ -41,11 +41,20 @@ test("announce tells Python the view appeared, then once that it went, on cleanu
   let detached = 0;
   const controller = new AbortController();
   const end = announce(model, controller.signal, () => detached++);
-  assert.deepEqual(model.sent, [{ event: "view", shown: true }]);
+  assert.deepEqual(model.sent, [{ event: "view", shown: true, in_layout: false }]);
   controller.abort();
   end();
   assert.equal(detached, 1);
-  assert.deepEqual(model.sent, [{ event: "view", shown: true }, { event: "view", shown: false }]);
+  assert.deepEqual(model.sent, [{ event: "view", shown: true, in_layout: false }, { event: "view", shown: false, in_layout: false }]);
+});
+
+test("a view drawn into a layout's slot says so", () => {
+  const model = fakeModel();
+  const slot = { closest: (selector) => (selector === ".nnw-slot" ? slot : null) };
+  const alone = { closest: () => null };
+  announce(model, null, () => {}, slot);
+  announce(model, null, () => {}, alone);
+  assert.deepEqual(model.sent.map((m) => m.in_layout), [true, false]);
 });
 
 test("announce survives a model whose kernel is gone", () => {

@@ -255,11 +255,13 @@ class Inspector(Selection):
         signature = model_signature(self.model)
         if signature == self._signature:
             return False
-        structure_changed = self._signature is not None and signature[0] != self._signature[0]
+        # A refresh, a new structure, or a model that could not run (meta weights since loaded): the
+        # outputs are decided again.
+        decide_again = self._signature is None or signature[0] != self._signature[0] or bool(self.problem)
         self._signature = signature
         self.version += 1
         version = self.version
-        if structure_changed and self.data is not None:
+        if decide_again and self.data is not None:
             self._redecide_outputs()
         self._cache.drop(lambda key: key[1] == version)
         try:

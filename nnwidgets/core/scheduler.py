@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -82,12 +83,22 @@ class Slot:
             self.entry = None
             try:
                 (self._deliver if ok else self._fail)(value)
+            except Exception as error:  # a view that cannot take its result must not stop the worker
+                _report(error, "delivering a result")
             finally:
                 self.settled.set()
 
     def status(self, text: str, fraction: float | None) -> None:
         if self._status is not None and not self.settled.is_set():
-            self._status(text, fraction)
+            try:
+                self._status(text, fraction)
+            except Exception as error:
+                _report(error, "showing progress")
+
+
+def _report(error: Exception, doing: str) -> None:
+    """A callback of a view failed on a worker: say so, and keep working for every other view."""
+    warnings.warn(f"nnwidgets: a view failed while {doing}: {type(error).__name__}: {error}", RuntimeWarning, stacklevel=2)
 
 
 class ResultCache:
@@ -290,17 +301,24 @@ class Scheduler:
 
     def _work(self, lane: str) -> None:
         queue = self._queues[lane]
-        while True:
-            with self._lock:
-                entry = self._next(lane)
-                if entry is None:
-                    self._threads[lane] = None
-                    return
-                queue.remove(entry)
-                entry.state, entry.job = "running", Job(entry)
-            entry.status(entry.describe, 0.0)
-            self._execute(entry)
-            entry = None  # an idle worker must not keep the last job (and its inspector and model) alive
+        try:
+            while True:
+                with self._lock:
+                    entry = self._next(lane)
+                    if entry is None:
+                        self._threads[lane] = None
+                        return
+                    queue.remove(entry)
+                    entry.state, entry.job = "running", Job(entry)
+                entry.status(entry.describe, 0.0)
+                self._execute(entry)
+                entry = None  # an idle worker must not keep the last job (and its inspector and model) alive
+        except BaseException:
+            with self._lock:  # whatever ended this worker, the lane gets another
+                self._threads[lane] = None
+                if queue and not self._closed:
+                    self._start(lane)
+            raise
 
     def _next(self, lane: str) -> _Entry | None:
         """(Under the lock.) The most urgent entry of ``lane`` whose settling time has passed, waiting

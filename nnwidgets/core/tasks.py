@@ -25,9 +25,11 @@ from .gam_surrogate import GamOptions, GamSurrogate, fit_gam, surrogate_target
 from .importance import BACKGROUND_ROWS, PermutationImportance, Sensitivity, permutation_importance, sensitivity
 from .lime_explain import LimeOptions, LimeResult, explain_lime
 from .predictor import tensor_to_float64
-from .sampling import POOL_FACTOR, Split, holdout_split, planned_rows, random_rows, split_sample
+from .sampling import MIN_HOLDOUT_ROWS, POOL_FACTOR, Split, holdout_split, planned_rows, random_rows, split_sample
 from .surrogates import fit_linear, fit_tree
 from .tabular import feature_ranges
+from .heatmap import Heatmap, heatmap
+from .layer_table import resolve_layer
 from .weight_distribution import weight_distributions
 
 LIME_ROWS = 20_000
@@ -148,7 +150,8 @@ class SampleResult:
 class SurrogateSample(Task):
     """X's rows split ``holdout`` for scoring when X has at most ``fit_rows + score_rows`` rows (each side
     cut to its size); else ``fit_rows`` + ``score_rows`` rows drawn from a random pool of four times as
-    many, stratified by the model's predicted class. Shared by every surrogate."""
+    many. Both keep the shares of the model's predicted classes (of X, or of the pool). Shared by every
+    surrogate."""
 
     fit_rows: int
     score_rows: int
@@ -160,15 +163,20 @@ class SurrogateSample(Task):
 
     def run(self, ins, version, job) -> SampleResult:
         n = ins.data.n_rows
+        rng = np.random.default_rng(self.seed)
+        classify = ins.data.mode == "classification"
         if n <= self.fit_rows + self.score_rows:
             predictions = ins.compute(OverData(), version).predictions  # the pass over X every view shares
-            split = holdout_split(n, self.holdout, self.seed, self.fit_rows, self.score_rows)
+            if n < MIN_HOLDOUT_ROWS:
+                split = holdout_split(n, self.holdout, self.seed)
+            else:
+                fit, score = planned_rows(n, self.fit_rows, self.score_rows, self.holdout)
+                split = split_sample(np.arange(n), predictions.argmax(axis=1) if classify else None, fit, score, n, rng)
             return SampleResult(split, predictions[split.train], predictions[split.test])
-        rng = np.random.default_rng(self.seed)
         pool = random_rows(n, min(n, POOL_FACTOR * (self.fit_rows + self.score_rows)), self.seed)
         job.progress(0.0, f"running the model over {len(pool):,} sampled rows")
         pool_predictions = ins.predict_function(version, job.check)(ins.data.X[pool])
-        labels = pool_predictions.argmax(axis=1) if ins.data.mode == "classification" else None
+        labels = pool_predictions.argmax(axis=1) if classify else None
         split = split_sample(pool, labels, self.fit_rows, self.score_rows, n, rng)
         where = {row: i for i, row in enumerate(pool)}
         pick = lambda rows: pool_predictions[[where[r] for r in rows]]  # noqa: E731
@@ -383,3 +391,26 @@ class WeightStats(Task):
 
     def describe(self, ins):
         return "histogramming the weights"
+
+
+@dataclass(frozen=True)
+class WeightPicture(Task):
+    """A pooled heatmap of ``parameter`` of ``layer`` (reads the live weights; runs nothing), or the
+    reason there is none (a meta or lazy weight) as text."""
+
+    layer: str
+    parameter: str
+    region: tuple[int, ...]
+    max_cells: int
+    priority: ClassVar[int] = 1
+    keep: ClassVar[int] = 8
+    runs_model: ClassVar[bool] = False
+
+    def run(self, ins, version, job) -> Heatmap | str:
+        try:
+            return heatmap(resolve_layer(ins.model, self.layer), self.parameter, self.region or None, self.max_cells)
+        except (ValueError, RuntimeError) as error:
+            return str(error)
+
+    def describe(self, ins):
+        return f"pooling {self.layer or 'the model'}.{self.parameter}"

@@ -53,3 +53,47 @@ def test_search_sort_and_virtual_list(page, lab, artifacts):
     expect(sliders.first).to_have_attribute("data-index", str(top))
     assert nb.python("editor.sort_by") == "attribution"
     editor.screenshot(path=f"{artifacts}/wide-editor.png")
+
+    # Dragging the top feature re-ranks the features as it goes; the new order waits for the pointer to
+    # let go, so the slider under it is never moved or dropped mid-drag.
+    held = sliders.first.element_handle()
+    box = held.bounding_box()
+    y = box["y"] + box["height"] / 2
+    page.mouse.move(box["x"] + box["width"] - 2, y)
+    page.mouse.down()
+    for k in range(1, 5):  # to the middle of its range, near the baseline: it no longer ranks first
+        page.mouse.move(box["x"] + box["width"] * (1 - k / 8), y, steps=2)
+    expect(editor).to_have_attribute("data-order-held", "true")  # a new ranking came while held
+    assert held.evaluate("e => e.isConnected") and held.get_attribute("data-index") == str(top)
+    orderings = int(editor.get_attribute("data-orderings") or 0)
+    page.mouse.up()
+    # Let go, the list takes the waiting order around the edited slider: it keeps its place and its focus.
+    page.wait_for_function("n => Number(document.querySelector('.nnw-editor').dataset.orderings) > n", arg=orderings)
+    expect(editor).not_to_have_attribute("data-order-held", "true")
+    dragged = editor.locator(f".nnw-feature-slider[data-index='{top}']")
+    expect(dragged).to_be_focused()
+    assert abs(dragged.bounding_box()["y"] - box["y"]) < 1
+    ranked_first = "int(np.argmax(np.abs(s.compute(Attribution(tuple(s.values.tolist()), s.target_class, 'mean', 'logit', 50)).values[2])))"
+    expect(editor).to_have_attribute("data-prediction-for", editor.get_attribute("data-values"))
+    nb.python("editor.wait()\nTrue")
+    now_first = nb.python(ranked_first)
+    assert now_first != top
+    editor.locator(".nnw-features-viewport").evaluate("v => { v.scrollTop = 0; }")
+    expect(sliders.first).to_have_attribute("data-index", str(now_first))
+
+    # From the keyboard: the focused slider keeps its focus (and stays in view) when the order changes.
+    focused = editor.locator(f".nnw-feature-slider[data-index='{top}']")
+    editor.locator(".nnw-features-viewport").evaluate("""async (v, index) => {  // scroll down to the feature
+      v.scrollTop = 0;
+      while (!v.querySelector(`.nnw-feature-slider[data-index='${index}']`) && v.scrollTop + v.clientHeight < v.scrollHeight) {
+        v.scrollTop += v.clientHeight / 2;
+        await new Promise((resolve) => requestAnimationFrame(resolve));
+      }
+    }""", top)
+    focused.focus()
+    orderings = int(editor.get_attribute("data-orderings"))
+    page.keyboard.press("End")  # back to where it ranked first
+    page.wait_for_function("n => Number(document.querySelector('.nnw-editor').dataset.orderings) > n", arg=orderings)
+    expect(sliders.first).to_have_attribute("data-index", str(top))
+    expect(focused).to_be_focused()
+    expect(focused).to_be_in_viewport()

@@ -1,0 +1,78 @@
+"""Results, progress and selections reach the page from several threads at once: every change is
+sent, none is lost, no thread fails."""
+
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import nnwidgets as nw
+from nnwidgets.core import decode_array
+from planted import Planted, data
+
+
+class Page:
+    """What the front end holds: each widget's state, built from the update messages in order."""
+
+    def __init__(self, views):
+        self.state = {id(v): {} for v in views}
+        self.lock = threading.Lock()
+        for view in views:
+            original = view._send
+
+            def send(msg, buffers=None, _view=view, _original=original):
+                if msg.get("method") == "update":
+                    with self.lock:
+                        state = dict(msg["state"])
+                        for path, buffer in zip(msg.get("buffer_paths", []), buffers or []):
+                            target = state
+                            for key in path[:-1]:
+                                target = target[key]
+                            target[path[-1]] = buffer
+                        self.state[id(_view)].update(state)
+                return _original(msg, buffers)
+
+            view._send = send
+
+    def __getitem__(self, view):
+        return self.state[id(view)]
+
+
+@pytest.fixture
+def busy_switching():
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads interleave as on a loaded machine
+    yield
+    sys.setswitchinterval(before)
+
+
+def test_two_threads_moving_the_values_leave_the_page_on_the_last_values(busy_switching):
+    X = data(rows=2_000, features=6)
+    s = nw.Inspector(Planted(), X)
+    views = [nw.InputEditor(s), nw.LimeExplainer(s, num_samples=200), nw.Attributions(s)]
+    for view in views:
+        view.wait()
+    page = Page(views)
+    failures = []
+    hook, threading.excepthook = threading.excepthook, lambda args: failures.append(args.exc_value)
+    try:
+        for trial in range(4):
+            def move(seed):
+                rng = np.random.default_rng(seed)
+                for _ in range(100):
+                    s.values = rng.normal(size=6)
+
+            threads = [threading.Thread(target=move, args=(10 * trial + k,)) for k in range(2)]
+            [t.start() for t in threads]
+            [t.join() for t in threads]
+            for view in views:
+                view.wait()
+            for view, trait in zip(views, ("prediction", "explanation", "attributions")):
+                shown = page[view]
+                assert decode_array(shown[trait]["for_values"]).tolist() == s.values.tolist(), (trial, trait)
+                assert shown.get("busy", False) is False and shown.get("error", "") == ""
+            assert np.allclose(decode_array(page[views[0]]["prediction"]["values"]), s.predict(s.values[None])[0])
+    finally:
+        threading.excepthook = hook
+    assert failures == []
