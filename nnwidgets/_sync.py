@@ -10,6 +10,8 @@ from typing import Any
 
 import anywidget
 
+from .core.live import messages
+
 _creating = threading.Lock()
 
 
@@ -44,6 +46,10 @@ class ThreadSafeWidget(anywidget.AnyWidget):
                     names, self._states_to_send = self._states_to_send, set()
                 if names:
                     self.send_state(names)
+
+    def _send(self, msg: dict, buffers: list | None = None) -> None:
+        messages.sent()  # live refreshes keep the total under the page's rate limit
+        super()._send(msg, buffers)
 
     def _should_send_property(self, key: str, value: Any) -> bool:
         with self._sync_lock():

@@ -76,7 +76,8 @@ class View(ThreadSafeWidget):
     error = traitlets.Unicode("", read_only=True).tag(sync=True)
     status = traitlets.Unicode("", read_only=True, help="what runs for this view, and how far it is").tag(sync=True)
     progress = traitlets.Float(-1.0, read_only=True, help="0–1 while slow work runs with known progress; -1 otherwise").tag(sync=True)
-    auto_refresh = traitlets.Bool(True, help="refresh after a notebook cell changed the model")
+    auto_refresh = traitlets.Bool(True, help="refresh after a notebook cell changed the model, and while it trains")
+    live_rate = traitlets.Float(4.0, min=0.0, help="redraws per second at most while the model trains (0: only after)")
 
     needs_data: ClassVar[bool] = False
     # Selection traits of the inspector that this view mirrors both ways (the subclass declares the traits).
@@ -97,6 +98,7 @@ class View(ThreadSafeWidget):
         self._closed = False
         self._parked = False
         self._stale: set[str] = set()
+        self._last_live = 0.0
         self._following = False
         self._ready = False
         super().__init__(**kwargs)
@@ -123,11 +125,23 @@ class View(ThreadSafeWidget):
     def _on_inspector(self, changes: frozenset[str]) -> None:
         if self._closed:
             return
+        if "live" in changes and not self._live_due():
+            self._stale |= changes - {"live"}  # drawn at the next refresh this view takes, or after training
+            return
         self._follow(set(SELECTION_NAMES) if "model" in changes else set(changes))
         if self.working:
-            self._update_safely(set(changes))
+            stale, self._stale = self._stale, set()
+            self._update_safely(set(changes) | stale)
         else:
             self._stale |= changes
+
+    def _live_due(self) -> bool:
+        """Whether a refresh while the model trains may redraw this view now (``live_rate``)."""
+        now = time.monotonic()
+        if not self.auto_refresh or self.live_rate <= 0 or now - self._last_live < 1 / self.live_rate:
+            return False
+        self._last_live = now
+        return True
 
     def _forward(self, name: str, value: Any) -> None:
         """A mirrored trait changed here (in the page or from Python): make it the inspector's selection."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from typing import Any, Hashable
@@ -22,6 +23,8 @@ from .predictor import Predictor, model_device, model_dtype
 from .scheduler import ResultCache, Slot, scheduler
 from .selection import Selection
 from .shadow import ShadowError
+from .live import ticker
+from .steps import on_steps
 from .tabular import MODES, Tabular, as_labels, as_matrix, names
 from .tasks import NotReady, RowPass, Task
 
@@ -93,7 +96,11 @@ class Inspector(Selection):
         self.predictor = Predictor(model, preprocess)
         self.preprocess = preprocess
         self.version = 0
+        self.training = False  # the model moved within the last moments (steps heard, metrics logged)
         self._signature = model_signature(model)
+        self._changes_lock = threading.RLock()
+        self._steps = _StepsOf(self)
+        on_steps(model, self._steps)
         self._cache = ResultCache()
         self._costs: dict[str, float] = {}  # recent run time of each task kind, in seconds
         self._memo: dict = {}
@@ -248,28 +255,35 @@ class Inspector(Selection):
         return self.compute(RowPass(tuple(self._values.tolist()))).prediction
 
     # -- the model changing -------------------------------------------------------------------
-    def check_for_changes(self) -> bool:
+    def check_for_changes(self, live: bool = False) -> bool:
         """Compare the model with what results were computed from; if it changed (training steps,
         new weights, a new layer), forget old results and tell every view. Cheap: version counters
-        and a few probed values, never a copy of the weights."""
-        signature = model_signature(self.model)
-        if signature == self._signature:
-            return False
-        # A refresh, a new structure, or a model that could not run (meta weights since loaded): the
-        # outputs are decided again.
-        decide_again = self._signature is None or signature[0] != self._signature[0] or bool(self.problem)
-        self._signature = signature
-        self.version += 1
-        version = self.version
-        if decide_again and self.data is not None:
-            self._redecide_outputs()
-        self._cache.drop(lambda key: key[1] == version)
-        try:
-            self.check_selected_layer(self._layer)
-        except ValueError:
-            self._layer = default_layer(self.model)
-        self._notify({"model"})
+        and a few probed values, never a copy of the weights. ``live`` marks a refresh while the
+        model trains (views may skip it to keep to their ``live_rate``)."""
+        with self._changes_lock:
+            signature = model_signature(self.model)
+            if signature == self._signature:
+                return False
+            # A refresh, a new structure, or a model that could not run (meta weights since loaded): the
+            # outputs are decided again.
+            decide_again = self._signature is None or signature[0] != self._signature[0] or bool(self.problem)
+            self._signature = signature
+            self.version += 1
+            version = self.version
+            if decide_again and self.data is not None:
+                self._redecide_outputs()
+            self._cache.drop(lambda key: key[1] == version)
+            try:
+                self.check_selected_layer(self._layer)
+            except ValueError:
+                self._layer = default_layer(self.model)
+        self._notify({"model", "live"} if live else {"model"})
         return True
+
+    def moved(self) -> None:
+        """Say that the model just changed (a training step the optimizer hooks cannot see, such as
+        a manual update of ``.data``): open views follow within a moment, as they do for steps."""
+        ticker().moved(self)
 
     def _redecide_outputs(self) -> None:
         """After a structural change, the outputs may mean something else (a softmax appended, a new
@@ -338,13 +352,28 @@ class Inspector(Selection):
         kind = type(task).__name__
         elapsed = time.perf_counter() - started
         self._costs[kind] = elapsed if kind not in self._costs else 0.7 * self._costs[kind] + 0.3 * elapsed
-        if task.reads_model and weights_version(self.model) != before:
+        if task.reads_model and weights_version(self.model) != before and not self.training:
             raise ModelChanged("the model changed while this was computed (training?); it is computed again once the cell ends, or on refresh()")
         return result
 
     def __repr__(self) -> str:
         data = "no data" if self.data is None else f"{self.data.n_rows:,} rows × {self.data.n_features} features, {self.data.mode}"
         return f"Inspector({type(self.model).__name__}, {data}, row={self._row}, selected_layer={self._layer!r})"
+
+
+class _StepsOf:
+    """Hears the optimizer steps of an inspector's model (held weakly: the inspector owns this)."""
+
+    def __init__(self, inspector: Inspector) -> None:
+        self._inspector = weakref.ref(inspector)
+
+    def before_step(self, optimizer: torch.optim.Optimizer) -> None:
+        pass
+
+    def after_step(self, optimizer: torch.optim.Optimizer) -> None:
+        inspector = self._inspector()
+        if inspector is not None:
+            ticker().moved(inspector)
 
 
 @contextlib.contextmanager

@@ -166,6 +166,8 @@ class Scheduler:
         self._threads: dict[str, threading.Thread | None] = dict.fromkeys(LANES)
         self._seq = itertools.count()
         self._closed = False
+        self._busy_s = 0.0
+        self._running_since: dict[int, float] = {}  # thread id -> when its current work started
         try:
             threading._register_atexit(self.shutdown)  # runs before Python joins non-daemon threads
         except (AttributeError, RuntimeError):
@@ -334,7 +336,32 @@ class Scheduler:
                 return None
         return None
 
+    def busy_seconds(self) -> float:
+        """Seconds the workers have spent on work so far (running work counted up to now): what live
+        refreshes during training measure their share of the machine by."""
+        with self._lock:
+            now = time.monotonic()
+            return self._busy_s + sum(now - t for t in self._running_since.values())
+
+    def pending(self) -> bool:
+        """Whether any work is queued or running."""
+        with self._lock:
+            return bool(self._running_since) or any(self._queues[lane] for lane in LANES)
+
     def _execute(self, entry: _Entry) -> None:
+        thread = threading.get_ident()
+        with self._lock:
+            outermost = thread not in self._running_since  # work that computes other work runs it inline
+            if outermost:
+                self._running_since[thread] = time.monotonic()
+        try:
+            self._execute_timed(entry)
+        finally:
+            if outermost:
+                with self._lock:
+                    self._busy_s += time.monotonic() - self._running_since.pop(thread)
+
+    def _execute_timed(self, entry: _Entry) -> None:
         try:
             value, ok = entry.run(entry.job), True
         except Cancelled:

@@ -1,0 +1,146 @@
+"""Views that follow a model while it trains, inside one running cell or a thread.
+
+Each optimizer step of a model with an inspector (heard through :mod:`.steps`) or each
+``monitor.log(...)`` marks the inspector as *moving*. One daemon thread, the ticker, then refreshes
+moving inspectors (``check_for_changes(live=True)``) a few times a second, so their views recompute in the
+background while the user's loop goes on. The ticker keeps to a budget: it refreshes only while the work
+it caused takes at most ``DUTY`` of the wall time, while the widgets send fewer than ``MAX_MESSAGES_PER_S``
+messages; a refresh that would not fit the budget is dropped, never queued (work still running counts,
+so a slow view's refresh waits for it). Once a
+model has not moved for ``QUIET_S``, a last exact refresh shows the model as it is."""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from typing import Any
+
+from .scheduler import scheduler
+
+TICK_S = 0.1
+QUIET_S = 0.5
+DUTY = 0.015  # at most this share of the wall time goes to work caused by live refreshes
+MAX_MESSAGES_PER_S = 100
+MESSAGE_HEADROOM = 0.6  # refresh only while the widgets send under 60 % of that
+
+
+class _Messages:
+    """Counts messages sent to the page over the last second (every thread's)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._second = 0
+        self._count = 0
+        self._previous = 0
+
+    def sent(self) -> None:
+        now = int(time.monotonic())
+        with self._lock:
+            if now != self._second:
+                self._previous = self._count if now == self._second + 1 else 0
+                self._second, self._count = now, 0
+            self._count += 1
+
+    def per_second(self) -> float:
+        """Messages in the last second (the current second's, plus the previous one's share)."""
+        now = time.monotonic()
+        with self._lock:
+            second = int(now)
+            current = self._count if second == self._second else 0
+            previous = self._previous if second == self._second else (self._count if second == self._second + 1 else 0)
+            return current + previous * (1 - (now - second))
+
+
+messages = _Messages()
+
+
+class _Moving:
+    __slots__ = ("since", "last_move", "last_refresh", "work_before")
+
+    def __init__(self, now: float) -> None:
+        self.since = now
+        self.last_move = now
+        self.last_refresh = 0.0
+        self.work_before = 0.0
+
+
+class Ticker:
+    """The one thread that refreshes moving inspectors. See the module docstring."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._moving: "weakref.WeakKeyDictionary[Any, _Moving]" = weakref.WeakKeyDictionary()
+        self._thread: threading.Thread | None = None
+        self._last_work = (time.monotonic(), 0.0)  # (when, scheduler busy seconds) at the last refresh
+        self.refreshes = 0
+        self.skipped = 0
+
+    def moved(self, inspector: Any) -> None:
+        """``inspector``'s model just changed (a step, a logged metric). Cheap: called on the training thread."""
+        now = time.monotonic()
+        state = self._moving.get(inspector)
+        if state is not None:
+            state.last_move = now
+            return
+        with self._lock:
+            if inspector not in self._moving:
+                self._moving[inspector] = _Moving(now)
+                inspector.training = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="nnwidgets-live", daemon=True)
+                self._thread.start()
+
+    def is_moving(self, inspector: Any) -> bool:
+        return inspector in self._moving
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._moving:
+                    self._thread = None
+                    return
+                moving = list(self._moving.items())
+            now = time.monotonic()
+            for inspector, state in moving:
+                if now - state.last_move > QUIET_S:
+                    self._settle(inspector)
+                elif self._may_refresh(inspector, now):
+                    self._refresh(inspector, live=True)
+            time.sleep(TICK_S)
+
+    def _may_refresh(self, inspector: Any, now: float) -> bool:
+        when, busy = self._last_work
+        work = scheduler().busy_seconds() - busy
+        elapsed = now - when
+        if work > DUTY * elapsed or messages.per_second() > MAX_MESSAGES_PER_S * MESSAGE_HEADROOM:
+            self.skipped += 1
+            return False
+        return True
+
+    def _refresh(self, inspector: Any, live: bool) -> None:
+        self._last_work = (time.monotonic(), scheduler().busy_seconds())
+        self.refreshes += 1
+        try:
+            inspector.check_for_changes(live=live)
+        except Exception:  # a model broken mid-training: the views say so on the next exact refresh
+            if not live:
+                raise
+
+    def _settle(self, inspector: Any) -> None:
+        with self._lock:
+            self._moving.pop(inspector, None)
+            inspector.training = False
+        try:
+            self._refresh(inspector, live=False)
+        except Exception:
+            pass  # shown by the views; the ticker goes on for other models
+
+
+_ticker = Ticker()
+
+
+def ticker() -> Ticker:
+    """The process's one ticker."""
+    return _ticker
