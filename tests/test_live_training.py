@@ -1,0 +1,188 @@
+"""Views follow a model while the user's own loop trains it — no notebook, no cell ending: the
+optimizer's steps alone drive them — within their redraw rate and the page's message budget, and
+without changing anything the training sees."""
+
+import copy
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import nnwidgets as nw
+from nnwidgets.core import decode_array
+from nnwidgets.core.live import MAX_MESSAGES_PER_S, ticker
+from nnwidgets.core.live import messages as message_counter
+
+
+def digits_like(rows=600, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(rows, 16))
+    y = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 1)
+    return X, y
+
+
+def net(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Linear(16, 24), nn.ReLU(), nn.Linear(24, 12), nn.Tanh(), nn.Linear(12, 3))
+
+
+def train(model, X, y, seconds=None, steps=None, on_step=None):
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    inputs, targets = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+    start, done = time.monotonic(), 0
+    while (steps is None or done < steps) and (seconds is None or time.monotonic() - start < seconds):
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(inputs), targets).backward()
+        optimizer.step()
+        done += 1
+        if on_step is not None:
+            on_step(done)
+    return optimizer, done
+
+
+def settled(inspector, timeout=20):
+    """Wait (polling the inspector, not sleeping a fixed time) until live refreshes ended."""
+    deadline = time.monotonic() + timeout
+    while inspector.training and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not inspector.training
+
+
+def test_views_redraw_during_the_loop_from_the_optimizer_steps_alone():
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    heat, activations = nw.WeightHeatmap(s), nw.Activations(s)
+    heat.wait(), activations.wait()
+    redraws = []
+    heat.observe(lambda change: redraws.append((time.monotonic(), threading.current_thread() is threading.main_thread())), "heatmap")
+    start = time.monotonic()
+    train(model, X, y, seconds=2.5)
+    end = time.monotonic()
+    during = [main for t, main in redraws if start < t < end]
+    assert len(during) >= 2, f"the heatmap redrew {len(during)} times while the loop ran"
+    assert not any(during)  # drawn off the training thread
+
+    settled(s)
+    heat.wait(), activations.wait()
+    # After the loop the views show exactly the model as it is.
+    assert np.array_equal(decode_array(heat.heatmap["values"]), model[0].weight.detach().numpy())
+    with torch.no_grad():
+        expected = torch.softmax(model(torch.tensor(X[:1], dtype=torch.float32)), 1)[0].numpy()
+    np.testing.assert_allclose(s.prediction, expected, rtol=1e-5, atol=1e-6)
+    assert heat.status == "" and not heat.error and activations.error == ""
+
+
+def test_redraws_keep_to_live_rate_and_the_page_message_budget():
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    dashboard = nw.Dashboard(s)
+    heat = nw.WeightHeatmap(s, live_rate=2.0)
+    dashboard.wait(), heat.wait()
+    sent, heat_redraws = [], []
+    original = message_counter.sent
+    message_counter.sent = lambda: (sent.append(time.monotonic()), original())[-1]
+    heat.observe(lambda change: heat_redraws.append(time.monotonic()), "heatmap")
+    try:
+        start = time.monotonic()
+        train(model, X, y, seconds=3)
+        end = time.monotonic()
+    finally:
+        message_counter.sent = original
+    seconds = end - start
+    assert 1 <= len([t for t in heat_redraws if start < t < end]) <= 2 * seconds + 1
+    assert any(start < t < end for t in sent)  # the views did talk to the page while the loop ran
+    per_second = [sum(1 for t in sent if a <= t < a + 1) for a in np.arange(start, end - 1, 0.25)]
+    assert max(per_second, default=0) <= MAX_MESSAGES_PER_S, per_second
+    settled(s)
+
+
+def test_training_with_live_views_is_bitwise_the_same_as_without():
+    X, y = digits_like()
+    alone, watched = net(), net()
+    optimizer_alone, _ = train(alone, X, y, steps=300)
+
+    s = nw.Inspector(watched, X, y=y)
+    views = [nw.Dashboard(s), nw.WeightHeatmap(s), nw.ModelExplorer(s)]
+    optimizer_watched, _ = train(watched, X, y, steps=300)
+    settled(s)
+    for view in views:
+        view.wait()
+    for (name, a), (_, b) in zip(alone.named_parameters(), watched.named_parameters()):
+        assert torch.equal(a, b), name
+        assert torch.equal(a.grad, b.grad), name
+    state_a, state_b = optimizer_alone.state_dict(), optimizer_watched.state_dict()
+    assert state_a["param_groups"] == state_b["param_groups"]
+    for key in state_a["state"]:
+        for field, value in state_a["state"][key].items():
+            assert torch.equal(value, state_b["state"][key][field]), (key, field)
+    assert ticker().refreshes > 0
+
+
+def test_a_loop_that_raises_leaves_the_views_usable():
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    heat = nw.WeightHeatmap(s)
+    editor = nw.InputEditor(s)
+
+    def fail(step):
+        if step == 50:
+            raise RuntimeError("the user's loop broke")
+
+    with pytest.raises(RuntimeError, match="loop broke"):
+        train(model, X, y, steps=100, on_step=fail)
+    settled(s)
+    editor.row = 7  # the next input works
+    editor.wait(), heat.wait()
+    assert not editor.error and not heat.error
+    with torch.no_grad():
+        expected = torch.softmax(model(torch.tensor(X[7:8], dtype=torch.float32)), 1)[0].numpy()
+    np.testing.assert_allclose(s.prediction, expected, rtol=1e-5, atol=1e-6)
+    assert np.array_equal(decode_array(heat.heatmap["values"]), model[0].weight.detach().numpy())
+
+
+def test_steps_of_another_models_optimizer_are_not_heard():
+    X, y = digits_like()
+    watched, other = net(), net(1)
+    s = nw.Inspector(watched, X, y=y)
+    version = s.version
+    train(other, X, y, steps=20)
+    assert not s.training and s.version == version
+
+
+def test_updates_the_hooks_cannot_see_are_followed_after_moved():
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    heat = nw.WeightHeatmap(s)
+    heat.wait()
+    with torch.no_grad():
+        model[0].weight.data.mul_(0.5)  # a manual update: no optimizer step
+    s.moved()
+    assert s.training
+    settled(s)
+    heat.wait()
+    assert np.array_equal(decode_array(heat.heatmap["values"]), model[0].weight.detach().numpy())
+
+
+def test_training_in_a_thread_with_a_copy_on_the_side_stays_exact():
+    """The user's loop in a thread: views follow it; the model ends where an unwatched copy ends."""
+    X, y = digits_like()
+    model = net()
+    twin = copy.deepcopy(model)
+    s = nw.Inspector(model, X, y=y)
+    heat = nw.WeightHeatmap(s)
+    worker = threading.Thread(target=train, args=(model, X, y), kwargs={"steps": 200})
+    worker.start()
+    train(twin, X, y, steps=200)
+    worker.join()
+    settled(s)
+    heat.wait()
+    for a, b in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(a, b)
+    assert np.array_equal(decode_array(heat.heatmap["values"]), model[0].weight.detach().numpy())
