@@ -1,0 +1,151 @@
+"""Training-loop overhead of live views (issue 9, point 5): the step time of the same loop with and without
+nnwidgets watching, measured in one run.
+
+Two identical models train side by side in alternating blocks: one nobody watches (the baseline), one with
+views open (Dashboard, WeightHeatmap, ModelExplorer and, when present, a TrainingMonitor that the loop
+also logs to). Between blocks the live refreshes are let finish, so a block of the baseline never pays for
+the watched model's work. Target: ≤ 3 % more time per step, on notebook 03's loop (digits, a small MLP,
+full-batch Adam) and on a loop over a 100 M-parameter model (sampling adapts: fewer refreshes per second).
+Run: `.venv/bin/python bench/bench_training.py [--quick]`."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.datasets import load_digits
+from torch import nn
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import nnwidgets as nw  # noqa: E402
+from nnwidgets.core.live import ticker  # noqa: E402
+from nnwidgets.core.live import messages  # noqa: E402
+
+TARGET = 0.03
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
+
+
+def settle(inspector: nw.Inspector, views: list) -> None:
+    while inspector.training:
+        time.sleep(0.05)
+    for view in views:
+        view.wait()
+
+
+def block(step, seconds: float, min_steps: int) -> list[float]:
+    times, start = [], time.perf_counter()
+    while time.perf_counter() - start < seconds or len(times) < min_steps:
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def compare(name: str, make_model, batch, watch_views, blocks: int, seconds: float, min_steps: int, log_every: int = 1) -> None:
+    inputs, targets = batch
+    bare, watched = make_model(), make_model()
+    opt_bare = torch.optim.Adam(bare.parameters(), lr=1e-3)
+    opt_watched = torch.optim.Adam(watched.parameters(), lr=1e-3)
+    inspector, views, monitor = watch_views(watched)
+    settle(inspector, views)
+    count = {"n": 0}
+
+    def step_bare() -> None:
+        opt_bare.zero_grad()
+        nn.functional.cross_entropy(bare(inputs), targets).backward()
+        opt_bare.step()
+
+    def step_watched() -> None:
+        opt_watched.zero_grad()
+        loss = nn.functional.cross_entropy(watched(inputs), targets)
+        loss.backward()
+        opt_watched.step()
+        count["n"] += 1
+        if monitor is not None and count["n"] % log_every == 0:
+            monitor.log(loss=loss.item())
+
+    step_bare(), step_watched()  # warm up both
+    settle(inspector, views)
+    times = {"bare": [], "watched": []}
+    refreshes_before, skipped_before = ticker().refreshes, ticker().skipped
+    peak_messages = 0.0
+    for _ in range(blocks):
+        times["bare"] += block(step_bare, seconds, min_steps)
+        times["watched"] += block(step_watched, seconds, min_steps)
+        peak_messages = max(peak_messages, messages.per_second())
+        settle(inspector, views)
+    bare_ms = statistics.median(times["bare"]) * 1e3
+    watched_ms = statistics.median(times["watched"]) * 1e3
+    mean_bare, mean_watched = statistics.fmean(times["bare"]) * 1e3, statistics.fmean(times["watched"]) * 1e3
+    overhead = watched_ms / bare_ms - 1
+    mean_overhead = mean_watched / mean_bare - 1
+    print(f"{name}")
+    print(f"    baseline (the same loop, nobody watching): step p50 {bare_ms:.2f} ms, mean {mean_bare:.2f} ms over {len(times['bare'])} steps")
+    print(f"    with {', '.join(type(v).__name__ for v in views)} live: step p50 {watched_ms:.2f} ms, mean {mean_watched:.2f} ms over {len(times['watched'])} steps")
+    print(f"    overhead p50 {overhead * 100:+.1f} %, mean {mean_overhead * 100:+.1f} %  (target <= {TARGET * 100:.0f} %: {verdict(max(overhead, mean_overhead) <= TARGET)})")
+    print(f"    live refreshes {ticker().refreshes - refreshes_before} (skipped to keep the budget: {ticker().skipped - skipped_before}); "
+          f"messages to the page peaked at {peak_messages:.0f}/s (limit 100/s)")
+    if monitor is not None:
+        print(f"    monitor: {len(monitor.history.get('loss', []))} loss points kept, {monitor.memory_bytes / 2**20:.1f} MiB")
+    for view in views:
+        view.close()
+
+
+def notebook_03(blocks: int, seconds: float) -> None:
+    digits = load_digits()
+    X, y = digits.data / 16.0, digits.target
+    batch = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+
+    def make() -> nn.Module:
+        torch.manual_seed(0)
+        return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 16), nn.Tanh(), nn.Linear(16, 10))
+
+    def views(model):
+        s = nw.Inspector(model, X, y=y, class_names=[str(d) for d in range(10)])
+        shown = [nw.Dashboard(s), nw.WeightHeatmap(s), nw.ModelExplorer(s)]
+        monitor = nw.TrainingMonitor(s) if hasattr(nw, "TrainingMonitor") else None
+        return s, shown + ([monitor] if monitor is not None else []), monitor
+
+    compare("notebook 03's loop: digits (1,797 x 64), MLP 64-32-16-10, full-batch Adam", make, batch, views, blocks, seconds, 200)
+
+
+def hundred_million(blocks: int, seconds: float) -> None:
+    width, depth = 2048, 24
+
+    def make() -> nn.Module:
+        torch.manual_seed(0)
+        layers = []
+        for _ in range(depth):
+            layers += [nn.Linear(width, width), nn.ReLU()]
+        return nn.Sequential(*layers[:-1], nn.Linear(width, 10))
+
+    generator = torch.Generator().manual_seed(0)
+    inputs = torch.randn(32, width, generator=generator)
+    targets = torch.randint(0, 10, (32,), generator=generator)
+
+    def views(model):
+        s = nw.Inspector(model)
+        shown = [nw.WeightHeatmap(s), nw.ModelExplorer(s)]
+        monitor = nw.TrainingMonitor(s) if hasattr(nw, "TrainingMonitor") else None
+        return s, shown + ([monitor] if monitor is not None else []), monitor
+
+    params = sum(p.numel() for p in make().parameters())
+    compare(f"a {params / 1e6:.0f} M-parameter MLP ({depth} x Linear({width}, {width})), batch 32, Adam", make, (inputs, targets),
+            views, blocks, seconds, 3)
+
+
+if __name__ == "__main__":
+    quick = "--quick" in sys.argv
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
+    notebook_03(blocks=2 if quick else 5, seconds=1.0 if quick else 2.0)
+    if not quick:
+        hundred_million(blocks=3, seconds=6.0)
