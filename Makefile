@@ -41,6 +41,7 @@ bench: install browser
 	$(PY) bench/bench_dashboard.py
 	$(PY) bench/bench_inspector.py
 	$(PY) bench/bench_scale.py
+	$(PY) bench/bench_training.py
 
 wheel: install
 	$(PY) -m build --wheel --outdir dist
