@@ -367,6 +367,8 @@ class Trainer(View):
 
     def close(self) -> None:
         """Stop playing, stop listening to cells, close the widget."""
+        if "_pacer" not in self.__dict__:  # its __init__ failed before anything started
+            return super().close()
         with self._cond:
             self._stopping = True  # the play thread ends after its step
             self._cond.notify_all()
