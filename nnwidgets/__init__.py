@@ -20,12 +20,14 @@ from .layer_bars import LayerBars
 from .lime_explainer import LimeExplainer
 from .model_explorer import ModelExplorer
 from .surrogates import Surrogates
+from .training_monitor import TrainingMonitor
 from .trainer import Trainer
 from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
 
 __all__ = ["ActivationAnalysis", "Activations", "Attributions", "Dashboard", "Explainer", "GamExplainer", "Importance",
-           "InputEditor", "Inspector", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "Trainer", "WeightDistributions",
+           "InputEditor", "Inspector", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "Trainer", "TrainingMonitor",
+           "WeightDistributions",
            "WeightHeatmap", "WeightTiles"]
 __version__ = "0.1.0"
