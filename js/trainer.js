@@ -171,7 +171,18 @@ function render({ model, el: host, signal }) {
     lrInput.value = String(fromPosition(Number(slider.value)));
   });
   slider.addEventListener("change", () => save("lr", fromPosition(Number(slider.value))));
-  lrInput.addEventListener("change", () => {
+  slider.addEventListener("keydown", (event) => {
+    // Handled here, not left to the browser: notebook hosts may claim arrow keys for their own shortcuts.
+    const moves = { ArrowLeft: -1, ArrowDown: -1, ArrowRight: 1, ArrowUp: 1, PageDown: -10, PageUp: 10 };
+    if (!(event.key in moves)) return;
+    event.preventDefault();
+    event.stopPropagation();
+    const position = Math.max(0, Math.min(SLIDER_STEPS, Number(slider.value) + moves[event.key]));
+    slider.value = String(position);
+    lrInput.value = String(fromPosition(position));
+    save("lr", fromPosition(position));
+  });
+  const commitLr = () => {
     const v = parsePositive(lrInput.value);
     if (v === null) {
       lrInput.setAttribute("aria-invalid", "true");
@@ -179,7 +190,11 @@ function render({ model, el: host, signal }) {
       return;
     }
     lrInput.title = "";
-    save("lr", v);
+    if (v !== model.get("lr")) save("lr", v);
+  };
+  lrInput.addEventListener("change", commitLr);
+  lrInput.addEventListener("keydown", (event) => {
+    if (event.key === "Enter") commitLr();
   });
   lrInput.addEventListener("blur", () => {
     if (parsePositive(lrInput.value) === null) lrInput.value = String(model.get("lr"));
@@ -204,6 +219,7 @@ function render({ model, el: host, signal }) {
     if (event.key === "Escape") return showCursor(null);
     if (!(event.key in moves)) return;
     event.preventDefault();
+    event.stopPropagation();
     const at = cursor === null ? last : cursor;
     const next = Math.max(0, Math.min(last, at + moves[event.key]));
     showCursor(pointAt(curve, scales, { index: Number.isFinite(next) ? next : moves[event.key] > 0 ? last : 0 }));

@@ -322,6 +322,9 @@ class Trainer(View):
         event = content.get("event")
         if event == "drawn":
             self._pacer.drawn(int(content.get("seq", 0)))
+        elif event in ("step", "reset") and self._blocked():
+            # Only with kernel subshells can a click arrive while a cell runs: training never overlaps a cell.
+            self._record_error("page", RuntimeError(f"{event} not done: a cell is running; click again once it has finished"))
         elif event == "step":
             try:
                 self.step(1)
@@ -363,7 +366,7 @@ class Trainer(View):
             self._show_status()
 
     def describe_failure(self, name: str) -> str:
-        return "training stopped" if name == "training" else f"{name} failed"
+        return {"training": "training stopped", "page": "waiting for the cell"}.get(name, f"{name} failed")
 
     def close(self) -> None:
         """Stop playing, stop listening to cells, close the widget."""

@@ -333,6 +333,13 @@ def test_cell_gate_no_step_while_a_cell_runs(shell):
         shell.events.trigger("post_run_cell", None)
         until(lambda: trainer.step_count > held + 3)
     trainer.pause()
+    shell.events.trigger("pre_run_cell", None)
+    held = trainer.step_count
+    trainer.on_message({"event": "step"})  # a click handled during a cell (kernel subshells): refused
+    assert trainer.step_count == held and "a cell is running" in trainer.error
+    shell.events.trigger("post_run_cell", None)
+    trainer.on_message({"event": "step"})
+    assert trainer.step_count == held + 1 and trainer.error == ""
     trainer.close()
 
 

@@ -63,7 +63,7 @@ export function drawCurve(plot, curve, width, height) {
     for (const t of [0, 0.5, 1]) {
       axis.appendChild(svg("text", { class: "nnw-curve-right", x: right + 4, y: y2(t) + 3 }, tickLabel(t)));
     }
-    axis.appendChild(svg("text", { class: "nnw-curve-right", x: width - 4, y: (top + bottom) / 2, "text-anchor": "middle", transform: `rotate(90 ${width - 4} ${(top + bottom) / 2})` }, curve.label2));
+    axis.appendChild(svg("text", { class: "nnw-curve-right", x: width - 8, y: (top + bottom) / 2, "text-anchor": "middle", transform: `rotate(90 ${width - 8} ${(top + bottom) / 2})` }, curve.label2));
     plot.appendChild(svg("path", { class: "nnw-curve-line2", d: pathData(curve.steps2, curve.values2, x, y2) }));
   }
   plot.appendChild(axis);
