@@ -3,8 +3,10 @@ gradient norms, update/weight ratios and dead units, warnings, and a slider back
 
 from __future__ import annotations
 
+import atexit
 import math
 import threading
+import weakref
 from typing import Any, ClassVar
 
 import numpy as np
@@ -21,6 +23,21 @@ from .weight_heatmap import heatmap_payload
 MAX_CURVE_POINTS = 2000  # per metric sent to the page
 MAX_LAYER_VALUES = 60_000  # all layer statistics sent to the page together
 LOG_FLUSH_S = 0.6
+_monitors: "weakref.WeakSet[TrainingMonitor]" = weakref.WeakSet()
+_exiting = False
+
+
+@atexit.register
+def _quiet_at_exit() -> None:
+    """No redraw may start once the interpreter shuts down, and one under way is waited for: a thread
+    still inside a torch kernel while Python finalises aborts the process."""
+    global _exiting
+    _exiting = True
+    for monitor in list(_monitors):
+        if monitor._flush is not None:
+            monitor._flush.cancel()
+        if monitor._redraw_lock.acquire(timeout=2):
+            monitor._redraw_lock.release()
 
 
 def even_indices(n: int, k: int) -> np.ndarray:
@@ -118,7 +135,7 @@ class TrainingMonitor(View):
     step_stats = traitlets.Dict(read_only=True).tag(sync=True)
     colormap = traitlets.Dict(read_only=True).tag(sync=True)
     message = traitlets.Unicode("", read_only=True).tag(sync=True)
-    warnings = traitlets.List(traitlets.Dict(), read_only=True, help="kind, layer, step, text").tag(sync=True)
+    alerts = traitlets.List(traitlets.Dict(), read_only=True, help="the warnings as last sent to the page").tag(sync=True)
     total_steps = traitlets.Int(0, read_only=True, help="steps heard (optimizer steps, or log calls without one)").tag(sync=True)
     summary = traitlets.Dict(read_only=True).tag(sync=True)
 
@@ -139,6 +156,7 @@ class TrainingMonitor(View):
             version=lambda: inspector.version, duty=duty,
         )
         self.set_trait("colormap", encode_array(diverging_lut()))
+        _monitors.add(self)
         self._update_safely({"model", "selected_layer"})
 
     # -- the user's side --------------------------------------------------------------------------
@@ -160,6 +178,14 @@ class TrainingMonitor(View):
         names, and per layer ``"<layer>/weight_norm"``, ``"/grad_norm"``, ``"/update_ratio"``,
         ``"/dead_share"``."""
         return self._live_recorder().history()
+
+    @property
+    def warnings(self) -> list[dict]:
+        """What looks wrong so far, one dict per kind and layer (the first step it was seen):
+        ``{"kind", "layer", "step", "text"}``. Kinds: ``exploding_gradients`` (non-finite, or ≫ early
+        values), ``vanishing_gradients``, ``update_ratio_high`` / ``update_ratio_low`` (sustained
+        > 1e-2 or < 1e-5), ``dead_units`` (the dead share rose by 25 points or more)."""
+        return self._live_recorder().warnings
 
     @property
     def memory_bytes(self) -> int:
@@ -197,6 +223,8 @@ class TrainingMonitor(View):
         if self._recorder is None:
             return
         with self._redraw_lock, self.hold_sync():
+            if _exiting:
+                return
             if "model" in changes:
                 self._send_records()
             if changes & {"model", "selected_layer", "step"}:
@@ -212,7 +240,7 @@ class TrainingMonitor(View):
         self.set_trait("curves", curves_payload(history, metrics))
         self.set_trait("layer_stats", layers_payload(history, layers))
         self.set_trait("snapshot_steps", encode_array(np.array(snaps, dtype=np.int64)))
-        self.set_trait("warnings", rec.warnings)
+        self.set_trait("alerts", rec.warnings)
         self.set_trait("total_steps", rec.step)
         self.set_trait("summary", {
             "steps": rec.step, "samples": rec.samples, "snapshots": len(snaps), "memory_bytes": rec.memory_bytes,

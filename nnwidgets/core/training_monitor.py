@@ -483,7 +483,7 @@ class TrainingRecorder:
                 self._warn("vanishing_gradients", name, step,
                            f"the gradient norm of {name} ({grad:.2g}) stays under {VANISHING_SHARE:g} of the largest "
                            f"layer's ({largest:.2g}): almost no learning signal reaches it (vanishing gradients)")
-        if ratio is not None and math.isfinite(ratio):
+        if ratio is not None and not math.isnan(ratio):  # an infinite update counts as a (far too) large one
             watch.ratios.append(ratio)
             if len(watch.ratios) == SUSTAINED:
                 typical = float(np.median(watch.ratios))

@@ -1,0 +1,385 @@
+"""TrainingMonitor: statistics against the test's own reads of the model around each step, warnings
+on planted failures, bounded memory, live updates from the step hooks alone, and a model the
+optimizer sees exactly as it would without the monitor."""
+
+import copy
+import math
+import time
+
+import numpy as np
+import pytest
+import torch
+import traitlets
+from matplotlib.figure import Figure
+from torch import nn
+
+import nnwidgets as nw
+from nnwidgets.core import decode_array
+from nnwidgets.core.training_monitor import (
+    MEMORY_BUDGET,
+    STATS,
+    UPDATE_SAMPLE,
+    Thinned,
+    TrainingRecorder,
+    tracked_layers,
+)
+
+
+def layer_norm(tensors) -> float:
+    return math.sqrt(sum(torch.linalg.vector_norm(t.detach().double()).item() ** 2 for t in tensors))
+
+
+def regression(rows=64, features=6, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.randn(rows, features, generator=g), torch.randn(rows, 1, generator=g)
+
+
+def train_steps(model, X, y, optimizer, steps, before=None, monitor=None):
+    """A plain loop; ``before(step)`` runs after backward, before optimizer.step() (the test's reads)."""
+    for step in range(1, steps + 1):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(X), y)
+        loss.backward()
+        if before is not None:
+            before(step)
+        optimizer.step()
+        if monitor is not None:
+            monitor.log(loss=loss.item())
+
+
+def at(history, name, step):
+    return dict(history[name])[step]
+
+
+def test_norms_and_exact_update_ratio_against_own_reads():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.Tanh(), nn.Linear(16, 1))
+    monitor = nw.TrainingMonitor(model, duty=1.0)
+    X, y = regression()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    expected = {}
+
+    def before(step):
+        layers = {"0": model[0], "2": model[2]}
+        expected[step] = {
+            name: (layer_norm(m.parameters()), layer_norm(p.grad for p in m.parameters()),
+                   [p.detach().clone() for p in m.parameters()])
+            for name, m in layers.items()
+        }
+
+    train_steps(model, X, y, optimizer, 12, before, monitor)
+    history = monitor.history
+    # an update ratio compares a step's clones with the next step's
+    for step in range(1, 12):
+        for name, (weight, grad, clones) in expected[step].items():
+            assert at(history, f"{name}/weight_norm", step) == pytest.approx(weight, rel=1e-6)
+            assert at(history, f"{name}/grad_norm", step) == pytest.approx(grad, rel=1e-6)
+            after = expected[step + 1][name][2]
+            exact = layer_norm(a - b for a, b in zip(after, clones)) / layer_norm(clones)
+            assert at(history, f"{name}/update_ratio", step) == pytest.approx(exact, rel=1e-5)
+    assert [s for s, _ in history["loss"]] == list(range(1, 13))
+    assert set(history) == {"loss", *(f"{n}/{s}" for n in ("0", "2") for s in STATS if s != "dead_share")}
+
+
+def test_update_ratio_of_a_big_tensor_is_estimated_within_tolerance():
+    torch.manual_seed(1)
+    model = nn.Sequential(nn.Linear(300, 200), nn.ReLU(), nn.Linear(200, 1))
+    assert model[0].weight.numel() > 10 * UPDATE_SAMPLE
+    monitor = nw.TrainingMonitor(model, duty=1.0)
+    X, y = regression(128, 300)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    clones = {}
+
+    def before(step):
+        clones[step] = [p.detach().clone() for p in model[0].parameters()]
+
+    train_steps(model, X, y, optimizer, 6, before)
+    final = [p.detach().clone() for p in model[0].parameters()]
+    for step in range(1, 7):
+        after = clones.get(step + 1, final)
+        exact = layer_norm(a - b for a, b in zip(after, clones[step])) / layer_norm(clones[step])
+        assert at(monitor.history, "0/update_ratio", step) == pytest.approx(exact, rel=0.1)
+
+
+def test_dead_share_against_a_hook_on_the_tests_own_copy():
+    torch.manual_seed(2)
+    model = nn.Sequential(nn.Linear(5, 24), nn.ReLU(), nn.Linear(24, 1))
+    with torch.no_grad():
+        model[0].bias[:8] -= 4.0  # some units start (nearly) dead
+    X = np.random.default_rng(0).normal(size=(600, 5)).astype(np.float32)
+    y = torch.from_numpy(X[:, :1] * 2.0)
+    monitor = nw.TrainingMonitor(model, X, duty=1.0)
+    assert len(monitor.probe_rows) == 256
+    probe = torch.from_numpy(X[monitor.probe_rows])
+    expected = {}
+
+    def before(step):
+        mine = copy.deepcopy(model).eval()
+        seen = []
+        mine[1].register_forward_hook(lambda _m, _i, out: seen.append(out.detach()))
+        with torch.no_grad():
+            mine(probe)
+        expected[step] = (seen[0] <= 0).all(dim=0).double().mean().item()
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    train_steps(model, torch.from_numpy(X), y, optimizer, 8, before)
+    for step, share in expected.items():
+        assert at(monitor.history, "0/dead_share", step) == pytest.approx(share, abs=1e-12)
+    assert any(share > 0 for share in expected.values())
+    assert "2/dead_share" not in monitor.history  # no rectifier after the last layer
+
+
+def test_dead_share_layers_follow_the_rectifier_after_a_norm_layer():
+    model = nn.Sequential(nn.Conv1d(2, 4, 3), nn.BatchNorm1d(4), nn.LeakyReLU(), nn.Flatten(), nn.Linear(8, 2), nn.Sigmoid())
+    assert [(t.name, t.rectifier) for t in tracked_layers(model)] == [("0", "2"), ("1", ""), ("4", "")]
+
+
+def test_too_high_learning_rate_warns_about_the_update_ratio_and_a_sane_one_does_not():
+    X, y = regression(128, 6, seed=3)
+    for lr, warned in ((0.3, True), (1e-3, False)):
+        torch.manual_seed(3)
+        model = nn.Sequential(nn.Linear(6, 32), nn.ReLU(), nn.Linear(32, 1))
+        monitor = nw.TrainingMonitor(model, duty=1.0)
+        train_steps(model, X, y, torch.optim.SGD(model.parameters(), lr=lr), 20, monitor=monitor)
+        kinds = {w["kind"] for w in monitor.warnings}
+        assert ("update_ratio_high" in kinds) is warned, monitor.warnings
+        for w in monitor.warnings:
+            assert set(w) == {"kind", "layer", "step", "text"} and w["layer"] in ("0", "2") and w["text"]
+
+
+def test_deep_net_with_huge_init_warns_about_exploding_gradients():
+    torch.manual_seed(4)
+    layers = []
+    for _ in range(12):
+        layers += [nn.Linear(32, 32), nn.ReLU()]
+    model = nn.Sequential(*layers, nn.Linear(32, 1))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(6.0)
+    monitor = nw.TrainingMonitor(model, duty=1.0)
+    X, y = regression(64, 32, seed=4)
+    train_steps(model, X, y, torch.optim.SGD(model.parameters(), lr=0.01), 6, monitor=monitor)
+    exploding = [w for w in monitor.warnings if w["kind"] == "exploding_gradients"]
+    assert exploding and "gradient" in exploding[0]["text"]
+    assert monitor.warnings == list(monitor.warnings)  # a synced trait: plain dicts
+
+
+def test_vanishing_gradients_in_a_deep_sigmoid_net():
+    torch.manual_seed(5)
+    layers = []
+    for _ in range(20):
+        layers += [nn.Linear(16, 16), nn.Sigmoid()]
+    model = nn.Sequential(*layers, nn.Linear(16, 1))
+    monitor = nw.TrainingMonitor(model, duty=1.0)
+    X, y = regression(64, 16, seed=5)
+    train_steps(model, X, y, torch.optim.SGD(model.parameters(), lr=0.01), 8, monitor=monitor)
+    vanishing = {w["layer"] for w in monitor.warnings if w["kind"] == "vanishing_gradients"}
+    assert "0" in vanishing and "40" not in vanishing
+
+
+def test_memory_stays_bounded_over_many_steps():
+    torch.manual_seed(6)
+    model = nn.Sequential(nn.Linear(2, 3), nn.ReLU(), nn.Linear(3, 1))
+    X, y = regression(8, 2)
+    monitor = nw.TrainingMonitor(model, X.numpy(), duty=1.0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3)
+    sizes = []
+    for _ in range(2):
+        train_steps(model, X, y, optimizer, 4500, monitor=monitor)
+        sizes.append(monitor.memory_bytes)
+    rec = monitor.recorder
+    assert rec.step == 9000 and rec.samples == 9000
+    assert sizes[0] == sizes[1] <= MEMORY_BUDGET
+    assert all(len(pairs) <= 4096 for pairs in monitor.history.values())
+    assert monitor.history["loss"][0][0] == 1 and monitor.history["loss"][-1][0] > 8000  # thinned, not forgotten
+    steps = rec.snapshot_steps()
+    assert len(steps) <= rec.snapshots.capacity and steps[0] == 1 and steps[-1] > 4000
+
+
+def test_worst_case_memory_for_many_layers_fits_the_budget():
+    model = nn.Sequential(*[nn.Linear(64, 64) for _ in range(1500)])
+    rec = TrainingRecorder(model)
+    n = len(rec.layers)
+    assert n == 1024  # the first 1024 layers are tracked
+    history = rec.layer_history.points * 16 * len(STATS) * n
+    pictures = rec.snapshots.capacity * n * (4 * rec.snapshot_cells + 256)
+    metrics = 64 * 4096 * 16
+    assert history + pictures + metrics <= MEMORY_BUDGET
+    rec.close()
+
+
+def test_thinned_store_keeps_an_even_spread():
+    t = Thinned(4)
+    for step in range(20):
+        t.add(step, step if t.wants() else None)
+    assert [s for s, _ in t.items] == [0, 8, 16] and all(item is not None for _, item in t.items)
+
+
+def test_scrubbing_shows_the_weights_and_statistics_as_they_were():
+    torch.manual_seed(7)
+    model = nn.Sequential(nn.Linear(5, 12), nn.ReLU(), nn.Linear(12, 2))
+    monitor = nw.TrainingMonitor(model, duty=1.0)
+    X, y = regression(32, 5)
+    y = torch.cat([y, -y], 1)
+    seen = {}
+    train_steps(model, X, y, torch.optim.Adam(model.parameters(), lr=0.05), 10,
+                lambda step: seen.setdefault(step, [p.detach().clone() for p in model[0].parameters()]))
+    monitor.step = 4
+    assert monitor.heatmap["step"] == 4 and not monitor.heatmap["live"]
+    assert np.array_equal(decode_array(monitor.heatmap["values"]), seen[4][0].numpy())  # 12×5: exact, not pooled
+    assert monitor.step_stats["step"] == 4
+    assert monitor.step_stats["weight_norm"] == pytest.approx(layer_norm(seen[4]), rel=1e-6)
+    early = monitor.heatmap["checksum"]
+    monitor.step = 9
+    assert monitor.heatmap["checksum"] != early
+    monitor.selected_layer = "2"
+    assert monitor.heatmap["layer"] == "2" and monitor.heatmap["shape"] == [2, 12]
+    monitor.step = -1
+    assert monitor.heatmap["live"] and np.array_equal(decode_array(monitor.heatmap["values"]), model[2].weight.detach().numpy())
+    monitor.selected_layer = "1"
+    assert monitor.heatmap == {} and "ReLU" in monitor.message
+    with pytest.raises(traitlets.TraitError, match="step must be -1"):
+        monitor.step = -3
+
+
+def test_selected_layer_is_shared_with_other_views():
+    torch.manual_seed(8)
+    model = nn.Sequential(nn.Linear(4, 6), nn.ReLU(), nn.Linear(6, 2))
+    inspector = nw.Inspector(model)
+    monitor = nw.TrainingMonitor(inspector)
+    heat = nw.WeightHeatmap(inspector)
+    assert monitor.selected_layer == "0" and monitor.layers == ["0", "2"]
+    monitor.selected_layer = "2"
+    assert inspector.selected_layer == "2" and heat.layer == "2"
+    inspector.selected_layer = "0"
+    assert monitor.selected_layer == "0"
+
+
+def test_log_steps_and_payloads():
+    torch.manual_seed(9)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    monitor = nw.TrainingMonitor(model)
+    monitor.log(loss=1.0)
+    monitor.log(loss=0.5, accuracy=torch.tensor(0.25))
+    assert monitor.history["loss"] == [(1, 1.0), (2, 0.5)] and monitor.history["accuracy"] == [(2, 0.25)]
+    X, y = regression(8, 3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train_steps(model, X, y, optimizer, 3)
+    monitor.log(loss=0.1)
+    assert monitor.history["loss"][-1] == (5, 0.1)  # 2 from logs + 3 optimizer steps
+    monitor.inspector.refresh()
+    curves = monitor.curves
+    assert curves["names"] == ["loss", "accuracy"]
+    assert decode_array(curves["series"][0]["steps"]).tolist() == [1, 2, 5]
+    assert isinstance(curves["series"][0]["values"]["buffer"], bytes)
+    stats = monitor.layer_stats
+    assert stats["layers"] == ["0", "2"]
+    grads = decode_array(stats["grad_norm"])
+    assert grads.shape == (2, len(decode_array(stats["steps"]))) and np.isfinite(grads).all()
+    assert monitor.total_steps == 5
+
+
+def test_bad_input_is_refused_clearly():
+    with pytest.raises(TypeError, match="torch.nn.Module"):
+        nw.TrainingMonitor("not a model")
+    model = nn.Linear(2, 1)
+    with pytest.raises(ValueError, match="duty"):
+        nw.TrainingMonitor(model, duty=0)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        nw.TrainingMonitor(model, colour="red")
+    monitor = nw.TrainingMonitor(model)
+    with pytest.raises(TypeError, match="must be a number"):
+        monitor.log(loss="low")
+    with pytest.raises(ValueError, match="one number"):
+        monitor.log(loss=torch.ones(3))
+    with pytest.raises(TypeError, match="at least one metric"):
+        monitor.log()
+    with pytest.raises(ValueError, match="layer statistics"):
+        monitor.log(**{"/weight_norm": 1.0})
+
+
+def test_figure_draws_curves_and_small_multiples():
+    torch.manual_seed(10)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    monitor = nw.TrainingMonitor(model, duty=1.0)
+    assert isinstance(monitor.figure(), Figure)  # nothing recorded: says so
+    X, y = regression(8, 3)
+    train_steps(model, X, y, torch.optim.SGD(model.parameters(), lr=0.1), 5, monitor=monitor)
+    fig = monitor.figure()
+    assert isinstance(fig, Figure) and len(fig.axes) == 1 + 2 * 3
+    assert any(ax.get_yscale() == "log" for ax in fig.axes)
+
+
+def test_updates_from_the_step_hooks_alone_while_a_script_loop_runs():
+    """No notebook, no log(): the optimizer's steps alone move the monitor's traits during the loop."""
+    torch.manual_seed(11)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    monitor = nw.TrainingMonitor(model)
+    X, y = regression(16, 4)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-2)
+    seen = set()
+    deadline = time.monotonic() + 2.5
+    steps = 0
+    while time.monotonic() < deadline:
+        optimizer.zero_grad()
+        nn.functional.mse_loss(model(X), y).backward()
+        optimizer.step()
+        steps += 1
+        seen.add(monitor.total_steps)
+        time.sleep(0.005)
+    assert len(seen - {0}) >= 3, seen  # the trait moved several times while the loop ran
+    deadline = time.monotonic() + 10
+    while monitor.total_steps != steps and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert monitor.total_steps == steps
+    rec = monitor.recorder
+    assert 1 <= rec.samples < steps and rec.overhead < 0.05  # sampled under the duty budget
+
+
+def _train_run(with_monitor: bool):
+    torch.manual_seed(12)
+    model = nn.Sequential(nn.Linear(6, 32), nn.BatchNorm1d(32), nn.ReLU(), nn.Dropout(0.3), nn.Linear(32, 32),
+                          nn.ReLU(), nn.Linear(32, 2)).train()
+    X, y = regression(96, 6, seed=12)
+    y = torch.cat([y, y * 0.5], 1)
+    views = []
+    if with_monitor:
+        inspector = nw.Inspector(model, X.numpy())
+        views = [nw.TrainingMonitor(inspector, duty=1.0), nw.WeightHeatmap(inspector), nw.LayerBars(inspector)]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, weight_decay=0.01)
+    for step in range(40):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(X), y)
+        loss.backward()
+        optimizer.step()
+        if views:
+            views[0].log(loss=loss.item())
+            if step % 10 == 0:
+                views[0].step = -1 if step % 20 else max(1, step - 5)
+                views[0].selected_layer = "4"
+    if views:
+        for view in views:
+            view.inspector.refresh()
+        assert views[0].recorder.samples == 40 and "0/dead_share" in views[0].history
+    return model, optimizer
+
+
+def _bits(t):
+    return t.detach().reshape(-1).contiguous().view(torch.uint8)
+
+
+def test_training_is_bitwise_identical_with_and_without_the_monitor():
+    plain, plain_opt = _train_run(False)
+    watched, watched_opt = _train_run(True)
+    for (name, a), (_, b) in zip(plain.state_dict().items(), watched.state_dict().items()):
+        assert torch.equal(_bits(a) if a.is_floating_point() else a, _bits(b) if b.is_floating_point() else b), name
+    for a, b in zip(plain.parameters(), watched.parameters()):
+        assert torch.equal(_bits(a.grad), _bits(b.grad))
+    sa, sb = plain_opt.state_dict(), watched_opt.state_dict()
+    assert sa["param_groups"] == sb["param_groups"] and sa["state"].keys() == sb["state"].keys()
+    for k in sa["state"]:
+        for key, value in sa["state"][k].items():
+            other = sb["state"][k][key]
+            assert torch.equal(_bits(value), _bits(other)) if value.is_floating_point() else torch.equal(value, other), (k, key)
+    assert all(m.training for m in watched.modules())
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in watched.modules())
