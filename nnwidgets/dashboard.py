@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 from matplotlib.figure import Figure
 
-from ._layout import Layout, column, row, section, tabs, widget
+from ._layout import Layout, column, first_tabs, row, section, tabs, widget
 from ._view import INSPECTOR_ARGS, inspector_for
 from .activation_analysis import ActivationAnalysis
 from .activations import Activations
@@ -20,6 +20,7 @@ from .input_editor import InputEditor
 from .layer_bars import LayerBars
 from .lime_explainer import LimeExplainer
 from .surrogates import Surrogates
+from .trainer import Trainer
 from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
@@ -31,7 +32,8 @@ class Dashboard(Layout):
     inspector: its ``selected_layer`` (the layer bars) and ``row``/``values``/``target_class`` (the
     editor) drive them all, and results are computed once and shared (one pass over the data, one
     GAM fit for the GAM and surrogate views). With ``input_shape=(h, w)`` the Inside tab also shows
-    the first layer's weights as image tiles.
+    the first layer's weights as image tiles. With ``trainer=nw.Trainer(s, ...)`` its controls sit on
+    top: play, and every view follows the model as it learns (a playground on your own model and data).
 
     Example::
 
@@ -43,15 +45,23 @@ class Dashboard(Layout):
         dash = nw.Dashboard(s, input_shape=(8, 8))
         s.row = 3
         s.selected_layer = "2"
+        trainer = nw.Trainer(s, lr=1e-2)
+        nw.Dashboard(s, trainer=trainer)   # ▶ in the page, or trainer.step(100): every view follows
     """
 
-    def __init__(self, source: Any, X: Any = None, *, input_shape: tuple[int, int] | None = None, **kwargs: Any) -> None:
+    def __init__(self, source: Any, X: Any = None, *, input_shape: tuple[int, int] | None = None,
+                 trainer: Trainer | None = None, **kwargs: Any) -> None:
         unknown = sorted(set(kwargs) - set(INSPECTOR_ARGS))
         if unknown:
             raise TypeError(f"Dashboard() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
-                            f"accepted: input_shape, {', '.join(INSPECTOR_ARGS)}")
+                            f"accepted: input_shape, trainer, {', '.join(INSPECTOR_ARGS)}")
         s = inspector_for("Dashboard", source, X, kwargs)
         s.require_data("Dashboard")
+        if trainer is not None and not isinstance(trainer, Trainer):
+            raise TypeError(f"trainer must be an nw.Trainer, got {type(trainer).__name__}")
+        if trainer is not None and trainer.model is not s.model:
+            raise ValueError("trainer trains another model than the dashboard shows: build it as nw.Trainer(inspector, ...)")
+        self.trainer = trainer
         self.editor = InputEditor(s)
         self.bars = LayerBars(s)
         self.heatmap = WeightHeatmap(s)
@@ -66,10 +76,13 @@ class Dashboard(Layout):
         self.distributions = WeightDistributions(s)
         views = [self.editor, self.bars, self.heatmap, self.lime, self.gam, self.activations, self.analysis,
                  self.attributions, self.importance, self.surrogates, self.distributions] + ([self.tiles] if self.tiles else [])
+        views += [trainer] if trainer is not None else []
         at = {id(v): i for i, v in enumerate(views)}
         w = lambda view: widget(at[id(view)])  # noqa: E731
         inside = [w(self.activations), w(self.analysis)] + ([w(self.tiles)] if self.tiles else [])
+        top = [section("Training", w(trainer))] if trainer is not None else []
         arrangement = column(
+            *top,
             section("Input row and prediction", w(self.editor)),
             tabs(
                 Model=row(w(self.bars), w(self.heatmap)),
@@ -83,9 +96,15 @@ class Dashboard(Layout):
         )
         super().__init__(s, views, arrangement, "nnw-dashboard")
 
+    def close(self) -> None:
+        """Close every view the dashboard made; a trainer it was given goes on (it is the user's)."""
+        if getattr(self, "trainer", None) is not None:
+            self.views = [v for v in self.views if v is not self.trainer]
+        super().close()
+
     @property
     def tab_titles(self) -> list[str]:
-        return list(self.arrangement["items"][1]["titles"])
+        return list(first_tabs(self.arrangement)["titles"])
 
     def figure(self) -> Figure:
         """Layer bars, the prediction, integrated gradients and the surrogates' fidelity on one Figure."""

@@ -137,3 +137,37 @@ def test_a_dashboard_that_left_the_page_computes_nothing():
     assert not any(view.working for view in dash.views)  # even the tabs never opened
     assert not any(view.busy for view in dash.views)
     assert s.peek(Lime(tuple(X[5].tolist()), s.target_class, dash.lime.options)) == (False, None)
+
+
+def test_a_trainer_on_top_drives_every_view_and_outlives_the_dashboard():
+    import time
+
+    from sklearn.datasets import load_iris
+
+    iris = load_iris()
+    X, y = iris.data, iris.target
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    s = nw.Inspector(model, X, y=y)
+    trainer = nw.Trainer(s, lr=0.05, batch_size=16)
+    dash = nw.Dashboard(s, trainer=trainer)
+    assert trainer in dash.children and dash.arrangement["items"][0]["title"] == "Training"
+    assert dash.tab_titles[0] == "Model"
+    dash.wait()
+    trainer.step(40)
+    deadline = time.monotonic() + 20
+    while s.training and time.monotonic() < deadline:
+        time.sleep(0.02)
+    dash.wait()
+    assert np.array_equal(decode_array(dash.heatmap.heatmap["values"]), model[0].weight.detach().numpy())
+    with torch.no_grad():
+        expected = torch.softmax(model(torch.tensor(X[:1], dtype=torch.float32)), 1)[0].numpy()
+    np.testing.assert_allclose(dash.editor.prediction_values, expected, rtol=1e-5, atol=1e-6)
+    dash.close()
+    assert trainer.step(1) is not None and not trainer._closed
+
+    with pytest.raises(TypeError, match="nw.Trainer"):
+        nw.Dashboard(s, trainer="adam")
+    other = nw.Trainer(nn.Sequential(nn.Linear(4, 3)), X, y)
+    with pytest.raises(ValueError, match="another model"):
+        nw.Dashboard(s, trainer=other)

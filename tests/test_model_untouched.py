@@ -51,6 +51,8 @@ def _dashboard_operations(d):
     d.figure()
 
 
+# nw.Trainer is not here: it trains the model when asked to (tests/test_trainer.py checks that its reset
+# restores the exact initial weights and that it never trains while a cell runs).
 OPERATIONS = {
     "LayerBars": (nw.LayerBars, lambda w: [setattr(w, "metric", "output units"), setattr(w, "selected_layer", "1"), w.refresh(), w.figure()]),
     "WeightHeatmap": (

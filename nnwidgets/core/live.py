@@ -76,6 +76,20 @@ class Ticker:
         self._last_work = (time.monotonic(), 0.0)  # (when, scheduler busy seconds) at the last refresh
         self.refreshes = 0
         self.skipped = 0
+        self._closed = False
+        try:
+            threading._register_atexit(self.shutdown)  # before interpreter teardown, like the scheduler's
+        except (AttributeError, RuntimeError):
+            pass
+
+    def shutdown(self) -> None:
+        """Refresh nothing more, and let a refresh under way end (a daemon thread still inside torch
+        while the interpreter finalises would abort the process)."""
+        with self._lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=5)
 
     def moved(self, inspector: Any) -> None:
         """``inspector``'s model just changed (a step, a logged metric). Cheap: called on the training thread."""
@@ -88,7 +102,7 @@ class Ticker:
             if inspector not in self._moving:
                 self._moving[inspector] = _Moving(now)
                 inspector.training = True
-            if self._thread is None:
+            if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._run, name="nnwidgets-live", daemon=True)
                 self._thread.start()
 
@@ -98,7 +112,7 @@ class Ticker:
     def _run(self) -> None:
         while True:
             with self._lock:
-                if not self._moving:
+                if not self._moving or self._closed:
                     self._thread = None
                     return
                 moving = list(self._moving.items())
