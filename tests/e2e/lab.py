@@ -140,6 +140,13 @@ class Notebook:
             idle.wait_for(timeout=READY_TIMEOUT_S * 1000)
         self.count = len(cells)
 
+    def _dismiss_kernel_dialog(self) -> None:
+        """A slow server can ask for a kernel after the notebook looked ready; the dialog blocks clicks."""
+        dialog = self.page.locator(".jp-Dialog button", has_text="Select")
+        if dialog.count() and dialog.first.is_visible():
+            dialog.first.click()
+            self.page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").wait_for(timeout=READY_TIMEOUT_S * 1000)
+
     def cell(self, index: int):
         return self.page.locator(".jp-Notebook .jp-Cell").nth(index)
 
@@ -148,6 +155,7 @@ class Notebook:
         opens, Lab can drop a run (the prompt goes ``[*]`` and back to ``[ ]``), so retry then."""
         prompt = self.cell(index).locator(".jp-InputPrompt")
         for _ in range(RUN_ATTEMPTS):
+            self._dismiss_kernel_dialog()
             before = prompt.inner_text().strip()
             self.cell(index).locator(".jp-InputArea-editor").click()
             self.page.keyboard.press(keys)
