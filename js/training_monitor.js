@@ -33,6 +33,7 @@ const STATS = [
 const METRIC_COLOURS = ["#4477aa", "#ee6677", "#228833", "#ccbb44", "#66ccee", "#aa3377"];
 const CURVE = { width: 330, height: 150, left: 46, right: 10, top: 8, bottom: 26 };
 const SMALL = { width: 150, height: 56, left: 34, right: 4, top: 4, bottom: 12 };
+const SMALL_LAST = { ...SMALL, height: 68, bottom: 22 }; // the last row carries the step axis
 const HEAT_MAX = 300;
 
 const exact = (v) => (v === null || v === undefined ? "—" : formatExact(v, "float64"));
@@ -53,7 +54,8 @@ function lineChart(xs, ys, box, { log = false, share = false, reference = null, 
   }
   const y = log ? logScale(yDomain, [height - bottom, top]) : linearScale(yDomain, [height - bottom, top]);
   const axes = svg("g", { class: "nnw-mon-axis" });
-  const yTicks = log ? logTicks(...yDomain, box === SMALL ? 2 : 4) : share ? [0, 0.5, 1] : niceTicks(...yDomain, box === SMALL ? 2 : 4);
+  const few = height < 100 ? 2 : 4;
+  const yTicks = log ? logTicks(...yDomain, few) : share ? [0, 0.5, 1] : niceTicks(...yDomain, few);
   for (const t of yTicks) {
     const ty = y(t);
     axes.append(svg("line", { x1: left - 3, x2: width - right, y1: ty, y2: ty, class: "nnw-mon-grid" }));
@@ -62,7 +64,7 @@ function lineChart(xs, ys, box, { log = false, share = false, reference = null, 
   axes.append(svg("line", { x1: left, x2: left, y1: top, y2: height - bottom, class: "nnw-mon-spine" }));
   axes.append(svg("line", { x1: left, x2: width - right, y1: height - bottom, y2: height - bottom, class: "nnw-mon-spine" }));
   if (xTicks && px.length) {
-    for (const t of niceTicks(...xDomain, 4).filter((v) => Number.isInteger(v))) {
+    for (const t of niceTicks(...xDomain, width < 200 ? 2 : 4).filter((v) => Number.isInteger(v))) {
       axes.append(svg("text", { x: x(t), y: height - bottom + 12, "text-anchor": "middle" }, tickLabel(t)));
     }
   }
@@ -247,9 +249,10 @@ function render({ model, el: host, signal }) {
       if (warned.has(name)) label.append(el("span", "nnw-mon-warning-mark", " ⚠"));
       row.append(label);
       for (const s of shown) {
-        const chart = lineChart(stats.steps, stats[s.key][i], SMALL, {
+        const last = i === stats.layers.length - 1;
+        const chart = lineChart(stats.steps, stats[s.key][i], last ? SMALL_LAST : SMALL, {
           log: s.log, share: s.share, reference: s.reference ?? null, colour: name === selected ? "var(--nnw-selected)" : "var(--nnw-bar)",
-          cursor, xTicks: false,
+          cursor, xTicks: last,
         });
         hoverable(chart, [`${name || "(model)"} · ${s.title}`]);
         row.append(chart.node);

@@ -55,6 +55,10 @@ def draw_training(history: dict[str, list[tuple[int, float]]], metrics: list[str
             if stat == "dead_share":
                 ax.plot(pairs[:, 0], pairs[:, 1], color=colour, lw=1)
                 ax.set_ylim(-0.02, 1.02)
+                if not len(pairs):
+                    ax.text(0.5, 0.5, "no ReLU-family layer follows", ha="center", va="center", fontsize=7,
+                            transform=ax.transAxes, color="#777777")
+                    ax.set_xticks([])
             else:
                 positive = pairs[np.isfinite(pairs[:, 1]) & (pairs[:, 1] > 0)]
                 ax.plot(positive[:, 0], positive[:, 1], color=colour, lw=1)
@@ -62,9 +66,7 @@ def draw_training(history: dict[str, list[tuple[int, float]]], metrics: list[str
                     ax.set_yscale("log")
                 if stat == "update_ratio":
                     ax.axhline(HEALTHY_UPDATE_RATIO, color="#555555", ls="--", lw=0.8)
-                    if len(positive):
-                        ax.set_yscale("log")
-            ax.tick_params(labelsize=7)
+            ax.tick_params(which="both", labelsize=7)
             if i == 0:
                 ax.set_title(STAT_TITLES[stat], fontsize=9)
             if j == 0:
