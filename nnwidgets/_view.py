@@ -125,6 +125,10 @@ class View(ThreadSafeWidget):
     def _on_inspector(self, changes: frozenset[str]) -> None:
         if self._closed:
             return
+        if changes == {"settled"}:  # training paused: what a live refresh skipped is drawn now
+            if self.working:
+                self._catch_up()
+            return
         if "live" in changes and not self._live_due():
             self._stale |= changes - {"live"}  # drawn at the next refresh this view takes, or after training
             return

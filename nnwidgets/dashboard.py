@@ -21,6 +21,7 @@ from .layer_bars import LayerBars
 from .lime_explainer import LimeExplainer
 from .surrogates import Surrogates
 from .trainer import Trainer
+from .training_monitor import TrainingMonitor
 from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
@@ -33,7 +34,8 @@ class Dashboard(Layout):
     editor) drive them all, and results are computed once and shared (one pass over the data, one
     GAM fit for the GAM and surrogate views). With ``input_shape=(h, w)`` the Inside tab also shows
     the first layer's weights as image tiles. With ``trainer=nw.Trainer(s, ...)`` its controls sit on
-    top: play, and every view follows the model as it learns (a playground on your own model and data).
+    top and a Training tab with a :class:`TrainingMonitor`: play, and every view follows the model as it
+    learns (a playground on your own model and data).
 
     Example::
 
@@ -62,6 +64,7 @@ class Dashboard(Layout):
         if trainer is not None and trainer.model is not s.model:
             raise ValueError("trainer trains another model than the dashboard shows: build it as nw.Trainer(inspector, ...)")
         self.trainer = trainer
+        self.monitor = TrainingMonitor(s) if trainer is not None else None
         self.editor = InputEditor(s)
         self.bars = LayerBars(s)
         self.heatmap = WeightHeatmap(s)
@@ -76,7 +79,7 @@ class Dashboard(Layout):
         self.distributions = WeightDistributions(s)
         views = [self.editor, self.bars, self.heatmap, self.lime, self.gam, self.activations, self.analysis,
                  self.attributions, self.importance, self.surrogates, self.distributions] + ([self.tiles] if self.tiles else [])
-        views += [trainer] if trainer is not None else []
+        views += [trainer, self.monitor] if trainer is not None else []
         at = {id(v): i for i, v in enumerate(views)}
         w = lambda view: widget(at[id(view)])  # noqa: E731
         inside = [w(self.activations), w(self.analysis)] + ([w(self.tiles)] if self.tiles else [])
@@ -92,6 +95,7 @@ class Dashboard(Layout):
                 Importance=w(self.importance),
                 Surrogates=w(self.surrogates),
                 Weights=w(self.distributions),
+                **({"Training": w(self.monitor)} if trainer is not None else {}),
             ),
         )
         super().__init__(s, views, arrangement, "nnw-dashboard")

@@ -152,7 +152,7 @@ def test_a_trainer_on_top_drives_every_view_and_outlives_the_dashboard():
     trainer = nw.Trainer(s, lr=0.05, batch_size=16)
     dash = nw.Dashboard(s, trainer=trainer)
     assert trainer in dash.children and dash.arrangement["items"][0]["title"] == "Training"
-    assert dash.tab_titles[0] == "Model"
+    assert dash.tab_titles[0] == "Model" and dash.tab_titles[-1] == "Training"
     dash.wait()
     trainer.step(40)
     deadline = time.monotonic() + 20
@@ -163,6 +163,7 @@ def test_a_trainer_on_top_drives_every_view_and_outlives_the_dashboard():
     with torch.no_grad():
         expected = torch.softmax(model(torch.tensor(X[:1], dtype=torch.float32)), 1)[0].numpy()
     np.testing.assert_allclose(dash.editor.prediction_values, expected, rtol=1e-5, atol=1e-6)
+    assert dash.monitor.total_steps == 40 and dash.monitor.history["0/weight_norm"]
     dash.close()
     assert trainer.step(1) is not None and not trainer._closed
 

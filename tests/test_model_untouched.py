@@ -89,6 +89,10 @@ OPERATIONS = {
         lambda w: [setattr(w, "row", 2), w.wait(), setattr(w, "max_depth", 2), w.wait(), w.refresh(), w.figure()],
     ),
     "Dashboard": (lambda m: nw.Dashboard(m, X6, input_shape=(2, 3)), _dashboard_operations),
+    "TrainingMonitor": (
+        lambda m: nw.TrainingMonitor(m, X6),
+        lambda w: [w.log(loss=1.0), w.log(loss=0.5), setattr(w, "selected_layer", "4"), setattr(w, "step", 1), w.refresh(), w.figure()],
+    ),
     "Attributions": (
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],

@@ -280,6 +280,10 @@ class Inspector(Selection):
         self._notify({"model", "live"} if live else {"model"})
         return True
 
+    def settle_views(self) -> None:
+        """Training paused: tell views that skipped a live refresh (to keep to their rate) to draw it."""
+        self._notify({"settled"})
+
     def moved(self) -> None:
         """Say that the model just changed (a training step the optimizer hooks cannot see, such as
         a manual update of ``.data``): open views follow within a moment, as they do for steps."""

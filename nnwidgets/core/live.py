@@ -150,6 +150,7 @@ class Ticker:
             self._refresh(inspector, live=False)
         except Exception:
             pass  # shown by the views; the ticker goes on for other models
+        inspector.settle_views()  # views that skipped the last live refresh draw it now
 
 
 _ticker = Ticker()
