@@ -99,6 +99,8 @@ class Ticker:
             state.last_move = now
             return
         with self._lock:
+            if not self._moving:  # work done before training began is not the live refreshes' to pay for
+                self._last_work = (now - TICK_S, scheduler().busy_seconds())
             if inspector not in self._moving:
                 self._moving[inspector] = _Moving(now)
                 inspector.training = True
