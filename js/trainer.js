@@ -22,6 +22,17 @@ function button(cls, text, label) {
   return node;
 }
 
+/** ▶ or ⏸ drawn as SVG shapes: the glyphs are missing from some fonts (they showed as empty boxes). */
+function playIcon(playing) {
+  const icon = svg("svg", { class: "nnw-trainer-icon", viewBox: "0 0 10 10", width: 10, height: 10, "aria-hidden": "true" });
+  if (playing) {
+    icon.append(svg("rect", { x: 1, y: 1, width: 3, height: 8 }), svg("rect", { x: 6, y: 1, width: 3, height: 8 }));
+  } else {
+    icon.append(svg("path", { d: "M2 1 L9 5 L2 9 Z" }));
+  }
+  return icon;
+}
+
 function labelled(text, control) {
   const label = el("label", "nnw-trainer-field", text);
   label.appendChild(control);
@@ -48,7 +59,8 @@ function curveOf(state, lossName) {
 function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-trainer");
   const controls = el("div", "nnw-controls nnw-trainer-controls");
-  const play = button("nnw-trainer-play", "▶", "play");
+  const play = button("nnw-trainer-play", "", "play");
+  play.appendChild(playIcon(false));
   const stepButton = button("nnw-trainer-step", "step", "train one step");
   const reset = button("nnw-trainer-reset", "reset", "reset to the initial weights");
   const counters = el("span", "nnw-trainer-counters");
@@ -132,7 +144,10 @@ function render({ model, el: host, signal }) {
   const draw = () => {
     const state = model.get("run_state") || {};
     const playing = model.get("playing");
-    play.textContent = playing ? "⏸" : "▶";
+    if (play.dataset.icon !== String(playing)) {
+      play.replaceChildren(playIcon(playing));
+      play.dataset.icon = String(playing);
+    }
     play.setAttribute("aria-label", playing ? "pause" : "play");
     play.title = playing ? "pause" : "play";
     play.setAttribute("aria-pressed", String(playing));
