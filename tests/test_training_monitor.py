@@ -383,3 +383,121 @@ def test_training_is_bitwise_identical_with_and_without_the_monitor():
             assert torch.equal(_bits(value), _bits(other)) if value.is_floating_point() else torch.equal(value, other), (k, key)
     assert all(m.training for m in watched.modules())
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in watched.modules())
+
+
+def _digits_run(lr, steps=300):
+    """The digits example: full-batch SGD on a small MLP, watched with the default duty. Returns the
+    monitor, the test's own update ratios of layer "0" at every step, and the share of wall time the
+    sampled steps spent in the recorder's step hooks by the test's own clock (the training thread's
+    CPU time, as the recorder counts it)."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    X = torch.tensor(digits.data / 16, dtype=torch.float32)
+    y = torch.tensor(digits.target)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+    started = time.perf_counter()
+    monitor = nw.TrainingMonitor(model, X.numpy())
+    rec = monitor.recorder
+    hook_seconds = [0.0, 0.0]  # this step's time in the hooks so far, the sampled steps' in all
+    before_step, after_step = rec.before_step, rec.after_step
+
+    def timed_before(optimizer):
+        t = time.thread_time()
+        before_step(optimizer)
+        hook_seconds[0] = time.thread_time() - t
+
+    def timed_after(optimizer):
+        count = rec.samples + rec.heavy_samples
+        t = time.thread_time()
+        after_step(optimizer)
+        if rec.samples + rec.heavy_samples != count:  # a sampled step: its statistics' time, both hooks
+            hook_seconds[1] += hook_seconds[0] + time.thread_time() - t
+
+    rec.before_step, rec.after_step = timed_before, timed_after  # the step listener calls these, here
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    ratios = {}
+    for step in range(1, steps + 1):
+        optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(model(X), y)
+        loss.backward()
+        before = [p.detach().clone() for p in model[0].parameters()]
+        optimizer.step()
+        ratios[step] = layer_norm(a - b for a, b in zip(model[0].parameters(), before)) / layer_norm(before)
+        monitor.log(loss=loss.item())
+    wall = time.perf_counter() - started
+    return monitor, ratios, hook_seconds[1] / wall
+
+
+def test_a_small_model_is_sampled_often_under_the_duty():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # on a shared machine, intra-op workers' spin-waits would count as statistics time
+    try:
+        monitor, ratios, hooks_share = _digits_run(0.2)
+    finally:
+        torch.set_num_threads(threads)
+    rec = monitor.recorder
+    sampled = monitor.history["0/update_ratio"]
+    assert len(sampled) >= 10, (len(sampled), rec.samples, rec.overhead, rec.stat_seconds)  # 2-5 before the tiers
+    assert rec.overhead <= rec.duty and hooks_share <= rec.duty, (rec.overhead, hooks_share)
+    for step, value in sampled:  # each sample is the step's own ratio (the test's clones around the step)
+        assert value == pytest.approx(ratios[step], rel=1e-5)
+    assert 1 <= rec.heavy_samples < rec.samples and len(monitor.history["0/dead_share"]) == rec.heavy_samples
+
+
+def test_a_too_high_learning_rate_is_caught_before_the_units_die():
+    monitor, ratios, _ = _digits_run(5.0)
+    assert all(ratios[step] > 1e-2 for step in (1, 2, 3))  # the test's own ratios: far too large at first
+    high = [w for w in monitor.warnings if w["kind"] == "update_ratio_high" and w["layer"] == "0"]
+    assert high and high[0]["step"] <= 10, monitor.warnings
+    monitor, _, _ = _digits_run(1e-3)
+    assert not any(w["kind"].startswith("update_ratio") for w in monitor.warnings), monitor.warnings
+
+
+class _Mixed(nn.Module):
+    """float32, float64 and bfloat16 layers, a big one (subsampled update ratio) and a frozen one."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(6, 8)
+        self.b = nn.Linear(8, 4).double()
+        self.c = nn.Linear(4, 1).to(torch.bfloat16)
+        self.frozen = nn.Linear(1, 1)
+        self.frozen.requires_grad_(False)
+
+    def forward(self, x):
+        h = torch.tanh(self.b(torch.tanh(self.a(x)).double()))
+        return self.frozen(self.c(h.to(torch.bfloat16)).float())
+
+
+def test_mixed_dtypes_frozen_parameters_and_replaced_storage_against_own_reads():
+    torch.manual_seed(13)
+    model = _Mixed()
+    monitor = nw.TrainingMonitor(model, duty=0.2)  # sampled: steps between the heavy tier's structure checks too
+    X, y = regression(32, 6, seed=13)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=0.01, momentum=0.5)
+    layers = {"a": model.a, "b": model.b, "c": model.c}
+    reads = {}
+    for step in range(1, 121):
+        if step == 5:  # new storage under the same parameter objects (the monitor must read the new one)
+            with torch.no_grad():
+                model.b.weight.data = model.b.weight.data.clone()
+        optimizer.zero_grad()
+        nn.functional.mse_loss(model(X), y).backward()
+        reads[step] = {name: (layer_norm(m.parameters()), layer_norm(p.grad for p in m.parameters()),
+                              [p.detach().clone() for p in m.parameters()]) for name, m in layers.items()}
+        optimizer.step()
+        for name, m in layers.items():
+            weight, grad, before = reads[step][name]
+            exact = layer_norm(p - b for p, b in zip(m.parameters(), before)) / weight
+            reads[step][name] = (weight, grad, exact)
+    history = monitor.history
+    sampled = [s for s, _ in history["a/update_ratio"]]
+    assert sampled[:3] == [1, 2, 3] and len([s for s in sampled if s > 5]) >= 2, sampled
+    for step in sampled:
+        for name, (weight, grad, ratio) in reads[step].items():
+            assert at(history, f"{name}/weight_norm", step) == pytest.approx(weight, rel=1e-5)
+            assert at(history, f"{name}/grad_norm", step) == pytest.approx(grad, rel=1e-5)
+            assert at(history, f"{name}/update_ratio", step) == pytest.approx(ratio, rel=1e-4)
+    assert not any(name.startswith("frozen/") for name in history)  # a layer the optimizer does not update

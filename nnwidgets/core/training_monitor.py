@@ -4,14 +4,20 @@ pictures of each layer's weights to scrub back through, and the user's own logge
 
 Everything is read, never written: gradients in the pre-step hook, a fixed random subset of at most
 ``UPDATE_SAMPLE`` elements of each parameter before and after the step (the whole parameter when it is
-smaller), and the probe batch runs through the inspector's read-only shadow. The statistics are taken
-on the training thread under a duty budget: the time they take is measured and steps are skipped so
-that they use at most ``duty`` of the wall time. Memory stays under ``MEMORY_BUDGET`` however long
+smaller), and the probe batch runs through the inspector's read-only shadow.
+
+The statistics are taken on the training thread under a duty budget, in two tiers that each have
+their own share of it and space themselves by what their own samples cost: the cheap tier (weight
+and gradient norms, update ratios: a few batched tensor calls and one host transfer per device) gets
+``CHEAP_SHARE`` of ``duty``, the heavy tier (pooled pictures of the weights, the dead-unit probe
+pass) the rest. A sample's cost is the training thread's CPU time in it (time the thread waits for
+the GIL or the machine is not the statistics'). Memory stays under ``MEMORY_BUDGET`` however long
 training runs (series and snapshots thin evenly, like :class:`~nnwidgets.core.history.Series`)."""
 
 from __future__ import annotations
 
 import math
+import statistics
 import threading
 import time
 from collections import deque
@@ -31,8 +37,10 @@ from .model_version import is_lazy, structure_key
 
 STATS = ("weight_norm", "grad_norm", "update_ratio", "dead_share")
 UPDATE_SAMPLE = 4096  # elements per parameter compared before and after a step
+KEPT_BUFFER = 1 << 18  # compared elements (per device) whose before-step copy is kept between samples
 PROBE_ROWS = 256
 DUTY = 0.01
+CHEAP_SHARE = 0.7  # of the duty: the cheap tier (norms, update ratios); the heavy tier (pictures, probe) has the rest
 MAX_LAYERS = 1024
 MAX_METRICS = 64
 MEMORY_BUDGET = 50_000_000
@@ -44,7 +52,9 @@ MIN_SNAPSHOTS = 16
 HEALTHY_UPDATE_RATIO = 1e-3
 HIGH_UPDATE_RATIO = 1e-2
 LOW_UPDATE_RATIO = 1e-5
-SUSTAINED = 5  # samples in a row a ratio must stay out of range
+SUSTAINED = 5  # samples in a row a ratio must stay out of range (the median of the last ones)
+SUSTAINED_EARLY = 3  # ... or of all of them, when there are at least this many yet
+WARMUP = SUSTAINED_EARLY  # the first steps are all sampled by the cheap tier (early training changes fastest)
 EXPLODING_GROWTH = 1e3
 VANISHING_SHARE = 1e-5
 DEAD_RISE = 0.25
@@ -110,21 +120,6 @@ def dead_share(flags: UnitFlags) -> float:
     return float(dead.mean()) if dead.size else 0.0
 
 
-def _floats(tensors: list[torch.Tensor]) -> list[float]:
-    """0-d tensors (any devices) as Python floats, with one transfer per device."""
-    if not tensors:
-        return []
-    by_device: dict[torch.device, list[int]] = {}
-    for i, t in enumerate(tensors):
-        by_device.setdefault(t.device, []).append(i)
-    out = [0.0] * len(tensors)
-    for indices in by_device.values():
-        values = torch.stack([tensors[i].float() for i in indices]).double().cpu().tolist()
-        for i, v in zip(indices, values):
-            out[i] = v
-    return out
-
-
 def _norm(t: torch.Tensor) -> torch.Tensor:
     if t.is_sparse:
         t = t.coalesce().values()
@@ -136,6 +131,138 @@ def _norm(t: torch.Tensor) -> torch.Tensor:
     if not t.is_floating_point():
         return torch.linalg.vector_norm(t.float())
     return torch.linalg.vector_norm(t)
+
+
+_FOREACH = (torch.float32, torch.float64)
+
+
+def _norms(tensors: list[torch.Tensor]) -> dict[torch.device, tuple[list[int], list[torch.Tensor]]]:
+    """The 2-norms of ``tensors`` as 0-d tensors on their devices, by device (positions, norms): dense
+    float32/float64 tensors in one ``torch._foreach_norm`` call per device, others one by one."""
+    plain: dict[torch.device, tuple[list[int], list[torch.Tensor]]] = {}
+    odd: list[int] = []
+    for i, t in enumerate(tensors):
+        if t.layout == torch.strided and t.dtype in _FOREACH:
+            at, group = plain.setdefault(t.device, ([], []))
+            at.append(i)
+            group.append(t.detach())
+        else:
+            odd.append(i)
+    out = {device: (at, list(torch._foreach_norm(group))) for device, (at, group) in plain.items()}
+    for i in odd:
+        value = _norm(tensors[i])
+        at, group = out.setdefault(value.device, ([], []))
+        at.append(i)
+        group.append(value)
+    return out
+
+
+def _as_floats(parts: dict[torch.device, tuple[list[int], list[torch.Tensor]]], size: int) -> list[float]:
+    """The values of :func:`_norms`-like parts as Python floats in position order: one transfer (and one
+    host sync) per device."""
+    out = [0.0] * size
+    for at, values in parts.values():
+        for i, v in zip(at, torch.stack(values).cpu().tolist()):
+            out[i] = v
+    return out
+
+
+@dataclass
+class _Layout:
+    """What the cheap tier reads at a sampled step, fixed while the optimizer's parameters, their
+    shapes, dtypes and devices and which of them have gradients stay the same (``key``).
+
+    ``layers``: the tracked layers the optimizer updates, with their series names. ``weights``: every
+    such parameter, with its layer's position and whether the step moves it (it is dense and has a
+    gradient); ``graded``: the parameters with a gradient, with their layer's position. ``moved``: per
+    device, the dtype the compared elements are read in and the parameters whose elements are
+    compared before and after the step — ``(layer position, parameter, element indices or None for
+    all, n/k scale)`` — with each one's number of compared values, flat views of the whole ones, and
+    when they are few (``KEPT_BUFFER``) a buffer their copies go to, split once. ``device``: the one device of
+    every tensor read when all are dense float32/float64 there (one ``_foreach_norm`` call for all
+    the norms), else None."""
+
+    key: tuple[list, list]
+    updated: frozenset[int]
+    tracked: list[TrackedLayer]  # the recorder's layers it was made from
+    layers: list[TrackedLayer]
+    names: list[tuple[str, str, str]]
+    weights: list[tuple[int, nn.Parameter, bool]]
+    graded: list[tuple[int, nn.Parameter]]
+    moved: dict[torch.device, tuple[torch.dtype, list[tuple[int, nn.Parameter, torch.Tensor | None, float]], list[int],
+                                    list[torch.Tensor | None], torch.Tensor | None, tuple[torch.Tensor, ...] | None]]
+    device: torch.device | None
+    params: list[nn.Parameter] = field(default_factory=list)
+    moved_at: list[tuple[int, float]] = field(default_factory=list)  # (layer position, scale) in ``moved`` order
+
+    def __post_init__(self) -> None:
+        self.params = [p for _, p, _ in self.weights]
+        self.moved_at = [(i, scale) for _, entries, *_ in self.moved.values() for i, _, _, scale in entries]
+
+
+def _layout_key(params: list[nn.Parameter]) -> tuple[list, list]:
+    """What a layout of ``params`` depends on: their storage (``.data = …`` and ``.to()`` change it, and
+    with it any change of shape, dtype or device) and which have a gradient."""
+    return [p.data_ptr() if p.layout == torch.strided else id(p) for p in params], [p.grad is None for p in params]
+
+
+def _flat_view(p: nn.Parameter, idx: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
+    """A flat view of all of ``p`` in ``dtype`` (it follows the step's in-place writes), or None when
+    its elements need reading each time (a subset, a cast, a strided layout)."""
+    if idx is not None or not p.is_contiguous():
+        return None
+    flat = p.detach().view(-1)
+    if flat.is_complex():
+        flat = torch.view_as_real(flat).view(-1)
+    return flat if flat.dtype == dtype else None
+
+
+def _gather(entries: list[tuple[int, nn.Parameter, torch.Tensor | None, float]], views: list[torch.Tensor | None],
+            dtype: torch.dtype) -> list[torch.Tensor]:
+    """The compared elements of each parameter, flat, in ``dtype``: the views of whole ones, one
+    ``take`` per subsampled one (under ``torch.no_grad``)."""
+    parts = []
+    for (_, p, idx, _), view in zip(entries, views):
+        if view is not None:
+            parts.append(view)
+            continue
+        flat = p.reshape(-1) if idx is None else torch.take(p, idx)
+        if flat.is_complex():
+            flat = torch.view_as_real(flat).reshape(-1)
+        parts.append(flat if flat.dtype == dtype else flat.to(dtype))
+    return parts
+
+
+class _Budget:
+    """One tier's share of wall time. A sample may start while what the tier has spent, plus twice the
+    cost of its last sample (a margin for one that costs more), fits in ``share`` × the time since the
+    start; unused time is saved up for three samples at most (no burst after a pause), and the first
+    ``warmup`` steps are sampled whatever they cost — the tier then waits until it is back under its
+    share."""
+
+    def __init__(self, share: float, warmup: int, started: float) -> None:
+        self.share = share
+        self.warmup = warmup
+        self.floor = started  # time before this earns nothing (moves on when savings are capped)
+        self.spent = 0.0
+        self.cost = 0.0
+        self.samples = 0
+        self.at = -math.inf  # the earliest time the next sample can be due
+
+    def due(self, now: float) -> bool:
+        if now < self.at:
+            return False
+        cap = self.spent + 3 * self.cost
+        if self.share * (now - self.floor) > cap:
+            self.floor = now - cap / self.share
+        return True
+
+    def paid(self, cost: float) -> None:
+        self.spent += cost
+        self.cost = cost
+        self.samples += 1
+        if self.share < 1 and self.samples >= self.warmup:
+            self.at = self.floor + (self.spent + 2 * self.cost) / self.share
 
 
 class Thinned:
@@ -175,14 +302,17 @@ class Thinned:
 
 @dataclass
 class _Pending:
-    """What a sampled step read before the optimizer ran."""
+    """What a sampled step read before the optimizer ran: for the cheap tier (``layout`` set) the
+    norms (0-d tensors, not yet transferred) and the compared elements, for the heavy tier the dead
+    shares and maybe a snapshot; with the time each tier took so far."""
 
-    started: float
-    cost: float
-    layers: list[tuple[TrackedLayer, list[tuple[nn.Parameter, torch.Tensor | None, torch.Tensor, int]]]]
-    norms: dict[str, tuple[float, float | None]]
+    layout: _Layout | None
+    norms: dict[torch.device, tuple[list[int], list[torch.Tensor]]]
+    old: dict[torch.device, tuple[torch.Tensor, ...]]
+    cheap_cost: float
+    heavy: bool
+    heavy_cost: float
     dead: dict[str, float]
-    weight_sq: dict[str, float]
     snapshot: dict[str, Heatmap] | None
 
 
@@ -200,7 +330,9 @@ class TrainingRecorder:
 
     ``predict`` is the inspector's :class:`~.predictor.Predictor` and ``probe`` at most
     ``PROBE_ROWS`` rows of X (raw feature values) for the dead share; ``version`` gives the model
-    version the shadow is built for. ``duty``: the share of wall time the statistics may take.
+    version the shadow is built for. ``duty``: the share of wall time the statistics may take (1:
+    every step, both tiers). ``samples`` counts the steps with norms and update ratios,
+    ``heavy_samples`` those with dead shares (and maybe a picture).
 
     >>> import torch
     >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1))
@@ -228,22 +360,27 @@ class TrainingRecorder:
         self.version = version
         self.duty = float(duty)
         self.step = 0
-        self.samples = 0
+        self.samples = 0  # steps whose norms and update ratios were recorded (the cheap tier)
+        self.heavy_samples = 0  # steps whose dead shares (and maybe a picture) were taken
         self.stat_seconds = 0.0
-        self.started = time.monotonic()
+        self.started = time.perf_counter()
         self.dead_problem = ""
         self._lock = threading.RLock()
         self._rng = np.random.default_rng(seed)
         self._indices: dict[int, tuple[tuple, torch.Tensor]] = {}
         self._optimizer_params: dict[int, tuple[int, frozenset[int]]] = {}
         self._stepped_since_log = False
-        self._next_due = 0.0
+        cheap = self.duty if self.duty >= 1 else self.duty * CHEAP_SHARE
+        self._cheap = _Budget(cheap, WARMUP, self.started)
+        self._heavy = _Budget(self.duty if self.duty >= 1 else self.duty - cheap, 1, self.started)
+        self._layout: _Layout | None = None
         self._pending: _Pending | None = None
         self._watch: dict[str, _LayerWatch] = {}
         self._warnings: list[dict] = []
         self._warned: set[tuple[str, str]] = set()
         self.metrics = History(DEFAULT_POINTS)
         self._arrange()
+        self._prepare()
         from .steps import on_steps  # noqa: PLC0415 (steps imports torch.optim hooks)
 
         self._stop = on_steps(model, self)
@@ -308,33 +445,39 @@ class TrainingRecorder:
             self._stepped_since_log = True
             self._pending = None
             now = time.perf_counter()
-            if now < self._next_due:
+            if now < self._cheap.at and now < self._heavy.at:
                 return
-            with torch.no_grad():
-                self._pending = self._read_before(optimizer, now)
+            cheap, heavy = self._cheap.due(now), self._heavy.due(now)
+            if cheap or heavy:
+                with torch.no_grad():
+                    self._pending = self._read_before(optimizer, cheap, heavy)
 
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
         with self._lock:
             pending, self._pending = self._pending, None
             if pending is None or self.closed:
                 return
-            started = time.perf_counter()
+            started = time.thread_time()
             with torch.no_grad():
                 self._record(pending)
-            cost = pending.cost + time.perf_counter() - started
-            self.stat_seconds += cost
-            self.samples += 1
-            end = time.perf_counter()
-            # The first sample pays one-time set-up (the shadow, index sets): it does not delay the next.
-            self._next_due = end if self.samples == 1 else end + cost * (1 / self.duty - 1)
+            spent = time.thread_time() - started  # the bookkeeping is the cheap tier's when it sampled
+            if pending.layout is not None:
+                self._cheap.paid(pending.cheap_cost + spent)
+                self.samples += 1
+            if pending.heavy:
+                self._heavy.paid(pending.heavy_cost + (0.0 if pending.layout is not None else spent))
+                self.heavy_samples += 1
+            self.stat_seconds = self._cheap.spent + self._heavy.spent
 
-    def _params_of(self, optimizer: torch.optim.Optimizer) -> frozenset[int]:
+    def _params_of(self, optimizer: torch.optim.Optimizer) -> tuple[frozenset[int], bool]:
+        """The ids of the parameters ``optimizer`` updates, and whether they changed since its last step."""
         count = sum(len(g["params"]) for g in optimizer.param_groups)
         cached = self._optimizer_params.get(id(optimizer))
         if cached is None or cached[0] != count:
             cached = (count, frozenset(id(p) for g in optimizer.param_groups for p in g["params"]))
             self._optimizer_params[id(optimizer)] = cached
-        return cached[1]
+            return cached[1], True
+        return cached[1], False
 
     def _sample_of(self, p: torch.Tensor) -> torch.Tensor | None:
         """The fixed random element indices compared for ``p`` (None: all of it)."""
@@ -349,40 +492,72 @@ class TrainingRecorder:
             self._indices[id(p)] = cached
         return cached[1]
 
-    def _read_before(self, optimizer: torch.optim.Optimizer, started: float) -> _Pending:
-        if structure_key(self.model) != self._structure:
-            self._arrange()
-        updated = self._params_of(optimizer)
-        chosen, norms, owners = [], [], []
+    def _layout_of(self, updated: frozenset[int]) -> _Layout:
+        """The cheap tier's reads for the parameters ``updated`` (cached while nothing they depend on
+        changes)."""
+        layout = self._layout
+        if layout is not None and layout.updated is updated and layout.tracked is self.layers \
+                and layout.key == _layout_key(layout.params):
+            return layout
+        layers, names, weights, graded = [], [], [], []
+        moved: dict[torch.device, tuple[torch.dtype, list, list[int]]] = {}
         for layer in self.layers:
             params = [p for p in layer.params if id(p) in updated]
             if not params:
                 continue
-            reads = []
+            i = len(layers)
+            layers.append(layer)
+            names.append(tuple(series_name(layer.name, stat) for stat in STATS[:3]))
             for p in params:
-                moves = p.grad is not None
-                norms.append(_norm(p))
-                owners.append((layer.name, "moved_w" if moves else "w"))
+                moves = p.grad is not None and p.layout == torch.strided
+                weights.append((i, p, moves))
+                if p.grad is not None:
+                    graded.append((i, p))
                 if moves:
-                    norms.append(_norm(p.grad))
-                    owners.append((layer.name, "g"))
                     idx = self._sample_of(p)
-                    flat = p.detach().reshape(-1).clone() if idx is None else torch.take(p.detach(), idx)
-                    reads.append((p, idx, flat, p.numel()))
-            chosen.append((layer, reads))
-        squares: dict[tuple[str, str], float] = {}
-        for (name, kind), value in zip(owners, _floats(norms)):
-            squares[name, kind] = squares.get((name, kind), 0.0) + value * value
-        summary, moved_sq = {}, {}
-        for layer, _ in chosen:
-            name = layer.name
-            weight = math.sqrt(squares.get((name, "w"), 0.0) + squares.get((name, "moved_w"), 0.0))
-            grad = math.sqrt(squares[name, "g"]) if (name, "g") in squares else None
-            summary[name] = (weight, grad)
-            moved_sq[name] = squares.get((name, "moved_w"), 0.0)  # the update ratio's base: parameters the step moves
-        snapshot = self._pictures() if self.snapshots.wants() else None
-        dead = self._dead_shares()
-        return _Pending(started, time.perf_counter() - started, chosen, summary, dead, moved_sq, snapshot)
+                    scale = 1.0 if idx is None else p.numel() / idx.numel()
+                    wide = torch.float64 if p.dtype in (torch.float64, torch.complex128) else torch.float32
+                    dtype, entries, sizes = moved.get(p.device, (wide, [], []))
+                    moved[p.device] = (torch.promote_types(dtype, wide), entries, sizes)
+                    entries.append((i, p, idx, scale))
+                    sizes.append((2 if p.is_complex() else 1) * (p.numel() if idx is None else idx.numel()))
+        for device, (dtype, entries, sizes) in list(moved.items()):
+            views = [_flat_view(p, idx, dtype) for _, p, idx, _ in entries]
+            buffer = torch.empty(sum(sizes), dtype=dtype, device=device) if sum(sizes) <= KEPT_BUFFER else None
+            moved[device] = (dtype, entries, sizes, views, buffer, None if buffer is None else buffer.split(sizes))
+        read = [p for _, p, _ in weights] + [p.grad for _, p in graded]
+        devices = {t.device for t in read}
+        plain = len(devices) == 1 and all(t.layout == torch.strided and t.dtype in _FOREACH for t in read)
+        self._layout = _Layout(_layout_key([p for _, p, _ in weights]), updated, self.layers, layers, names, weights, graded,
+                               moved, devices.pop() if plain else None)
+        return self._layout
+
+    def _read_before(self, optimizer: torch.optim.Optimizer, cheap: bool, heavy: bool) -> _Pending:
+        started = time.thread_time()
+        updated, changed = self._params_of(optimizer)
+        if (changed or heavy) and structure_key(self.model) != self._structure:
+            self._arrange()
+        layout, norms, old = None, {}, {}
+        if cheap:
+            layout = self._layout_of(updated)
+            read = layout.params + [p.grad for _, p in layout.graded]
+            if layout.device is not None:  # the usual case: one call for every norm
+                norms = {layout.device: (range(len(read)), list(torch._foreach_norm(read)))}
+            else:
+                norms = _norms(read)
+            for device, (dtype, entries, sizes, views, buffer, parts) in layout.moved.items():  # a copy: one cat
+                if buffer is None:
+                    old[device] = torch.cat(_gather(entries, views, dtype)).split(sizes)
+                else:  # small: into a buffer kept with the layout (no allocation, views made once)
+                    torch.cat(_gather(entries, views, dtype), out=buffer)
+                    old[device] = parts
+        cheap_cost = time.thread_time() - started
+        dead, snapshot = {}, None
+        if heavy:
+            snapshot = self._pictures() if self.snapshots.wants() else None
+            dead = self._dead_shares()
+        heavy_cost = time.thread_time() - started - cheap_cost
+        return _Pending(layout, norms, old, cheap_cost, heavy, heavy_cost, dead, snapshot)
 
     def _pictures(self) -> dict[str, Heatmap]:
         pictures = {}
@@ -396,7 +571,17 @@ class TrainingRecorder:
             pictures[layer.name] = replace(heat, values=np.asarray(heat.values, dtype=np.float32))
         return pictures
 
-    def _dead_shares(self) -> dict[str, float]:
+    def _prepare(self) -> None:
+        """The heavy tier's one-time set-up (the shadow, first calls), done here on the building thread,
+        not in a training step: its results are dropped, and a failure is left to the first sample."""
+        with torch.no_grad():
+            try:
+                self._pictures()
+                self._dead_shares(quiet=True)
+            except Exception:  # noqa: BLE001 (said when a step samples, if it persists)
+                pass
+
+    def _dead_shares(self, quiet: bool = False) -> dict[str, float]:
         targets = {t.rectifier: t.name for t in self.layers if t.rectifier}
         if self.predictor is None or self.probe is None or not targets or self.dead_problem:
             return {}
@@ -411,46 +596,74 @@ class TrainingRecorder:
         try:
             self.predictor.raw(self.probe, self.version(), capture=capture, names=tuple(targets))
         except Exception as error:  # a model the shadow cannot run: no dead share, said once
+            if quiet:
+                return {}
             self.dead_problem = f"dead units are not measured: {type(error).__name__}: {error}"
             return {}
         return {targets[name]: dead_share(f) for name, f in flags.items() if f.rows}
 
+    def _cheap_stats(self, pending: _Pending) -> list[tuple[float, float | None, float | None]]:
+        """Per layer of the layout: weight norm, gradient norm (None: no gradient), update ratio
+        (None: none), from one transfer per device."""
+        layout = pending.layout
+        n_w, n_g = len(layout.weights), len(layout.graded)
+        position = n_w + n_g
+        parts = {}
+        for device, (dtype, entries, _, views, _, _) in layout.moved.items():
+            diffs = pending.old[device]  # the copies become old - new, in place
+            torch._foreach_sub_(diffs, _gather(entries, views, dtype))
+            parts[device] = (range(position, position + len(entries)), list(torch._foreach_norm(diffs)))
+            position += len(entries)
+        if layout.device is not None and len(parts) <= 1:  # one device: one stack, one transfer
+            diff_norms = [norm for _, values in parts.values() for norm in values]
+            floats = torch.stack([*pending.norms[layout.device][1], *diff_norms]).tolist()
+        else:
+            for device, (at, values) in pending.norms.items():
+                more_at, more = parts.get(device, ((), []))
+                parts[device] = ([*at, *more_at], [*values, *more])
+            floats = _as_floats(parts, position)
+        count = len(layout.layers)
+        weight_sq, base_sq, grad_sq, moved_sq = [0.0] * count, [0.0] * count, [0.0] * count, [0.0] * count
+        has_grad, has_moved = [False] * count, [False] * count
+        for (i, _, moves), v in zip(layout.weights, floats):
+            weight_sq[i] += v * v
+            if moves:
+                base_sq[i] += v * v  # the update ratio's base: parameters the step moves
+        for (i, _), v in zip(layout.graded, floats[n_w:]):
+            grad_sq[i] += v * v
+            has_grad[i] = True
+        for (i, scale), v in zip(layout.moved_at, floats[n_w + n_g:]):
+            moved_sq[i] += v * v * scale
+            has_moved[i] = True
+        out = []
+        for i in range(count):
+            ratio = math.sqrt(moved_sq[i] / base_sq[i]) if has_moved[i] and base_sq[i] > 0 else None
+            out.append((math.sqrt(weight_sq[i]), math.sqrt(grad_sq[i]) if has_grad[i] else None, ratio))
+        return out
+
     def _record(self, pending: _Pending) -> None:
         step = self.step
-        d_values, owners = [], []
-        for layer, reads in pending.layers:
-            for p, idx, old, n in reads:
-                new = p.detach().reshape(-1) if idx is None else torch.take(p.detach(), idx)
-                diff = new.float() - old.float() if new.dtype != torch.float64 else new - old
-                scale = n / old.numel()
-                d_values.append(diff.pow(2).sum() * scale)
-                owners.append(layer.name)
-        moved: dict[str, float] = {}
-        for name, value in zip(owners, _floats(d_values)):
-            moved[name] = moved.get(name, 0.0) + value
         records: dict[str, float] = {}
-        largest_grad = max((g for _, g in pending.norms.values() if g is not None and math.isfinite(g)), default=0.0)
-        for layer, reads in pending.layers:
-            name = layer.name
-            weight, grad = pending.norms[name]
-            records[series_name(name, "weight_norm")] = weight
-            ratio = None
-            if grad is not None:
-                records[series_name(name, "grad_norm")] = grad
-                base = math.sqrt(pending.weight_sq.get(name, 0.0))
-                if name in moved and base > 0:
-                    ratio = math.sqrt(max(moved[name], 0.0)) / base
-                    records[series_name(name, "update_ratio")] = ratio
-            share = pending.dead.get(name)
-            if share is not None:
-                records[series_name(name, "dead_share")] = share
-            self._check(name, step, grad, largest_grad, ratio, share)
+        dead = pending.dead
+        if pending.layout is not None:
+            stats = self._cheap_stats(pending)
+            largest = max((g for _, g, _ in stats if g is not None and math.isfinite(g)), default=0.0)
+            for layer, names, (weight, grad, ratio) in zip(pending.layout.layers, pending.layout.names, stats):
+                records[names[0]] = weight
+                if grad is not None:
+                    records[names[1]] = grad
+                if ratio is not None:
+                    records[names[2]] = ratio
+                self._check(layer.name, step, grad, largest, ratio, dead.get(layer.name))
+            dead = {name: share for name, share in dead.items() if name not in records}
+        for name, share in pending.dead.items():
+            records[series_name(name, "dead_share")] = share
+        for name, share in dead.items():  # layers not in a cheap sample
+            self._check(name, step, None, 0.0, None, share)
         if records:
             self.layer_history.add(step, **records)
-        if pending.snapshot is not None:
+        if pending.heavy:
             self.snapshots.add(step, pending.snapshot)
-        elif self.snapshots.capacity:
-            self.snapshots.add(step, None)
 
     # -- warnings ---------------------------------------------------------------------------------
     def _warn(self, kind: str, layer: str, step: int, text: str) -> None:
@@ -460,7 +673,9 @@ class TrainingRecorder:
 
     def _check(self, name: str, step: int, grad: float | None, largest: float, ratio: float | None,
                share: float | None) -> None:
-        watch = self._watch.setdefault(name, _LayerWatch())
+        watch = self._watch.get(name)
+        if watch is None:
+            watch = self._watch[name] = _LayerWatch()
         if grad is not None:
             if not math.isfinite(grad):
                 what = "NaN" if math.isnan(grad) else "infinite"
@@ -470,7 +685,7 @@ class TrainingRecorder:
             elif len(watch.early_grads) < 3:
                 watch.early_grads.append(grad)
             else:
-                early = float(np.median(watch.early_grads))
+                early = statistics.median(watch.early_grads)
                 if early > 0 and grad > EXPLODING_GROWTH * early:
                     self._warn("exploding_gradients", name, step,
                                f"the gradient norm of {name} grew to {grad:.3g}, {grad / early:,.0f}× its early value "
@@ -485,8 +700,8 @@ class TrainingRecorder:
                            f"layer's ({largest:.2g}): almost no learning signal reaches it (vanishing gradients)")
         if ratio is not None and not math.isnan(ratio):  # an infinite update counts as a (far too) large one
             watch.ratios.append(ratio)
-            if len(watch.ratios) == SUSTAINED:
-                typical = float(np.median(watch.ratios))
+            if len(watch.ratios) >= SUSTAINED_EARLY:
+                typical = statistics.median(watch.ratios)
                 if typical > HIGH_UPDATE_RATIO:
                     self._warn("update_ratio_high", name, step,
                                f"each step changes {name}'s weights by {typical:.2g} of their size (healthy: about "
@@ -538,17 +753,21 @@ class TrainingRecorder:
 
     @property
     def memory_bytes(self) -> int:
-        """Bytes held by the records: series, snapshots, the probe rows and index sets."""
+        """Bytes held by the records: series, snapshots, the probe rows, index sets and the kept
+        before-step copy buffer."""
         with self._lock:
             snaps = sum(h.values.nbytes + 256 for _, item in self.snapshots.items if item for h in item.values())
             indices = sum(t.numel() * t.element_size() for _, t in self._indices.values())
+            moved = self._layout.moved.values() if self._layout is not None else ()
+            buffers = sum(b.numel() * b.element_size() for *_, b, _ in moved if b is not None)
         probe = 0 if self.probe is None else self.probe.nbytes
-        return self.metrics.nbytes + self.layer_history.nbytes + snaps + indices + probe
+        return self.metrics.nbytes + self.layer_history.nbytes + snaps + indices + buffers + probe
 
     @property
     def overhead(self) -> float:
-        """The share of wall time since the start that the statistics took."""
-        return self.stat_seconds / max(time.monotonic() - self.started, 1e-9)
+        """The share of wall time since the start that the statistics took (their CPU time on the
+        training thread)."""
+        return self.stat_seconds / max(time.perf_counter() - self.started, 1e-9)
 
     def close(self) -> None:
         """Stop listening; the records stay readable."""
