@@ -1,5 +1,6 @@
 // TrainingMonitor view: metric curves, per-layer small multiples (log axes, 1e-3 reference for the
 // update ratio), warnings, and a step slider that shows the selected layer's weights back in time.
+// "Step k" everywhere is the model after optimizer step k (step 0: before training).
 import "./training_monitor.css";
 import { decodeArray } from "./lib/array.js";
 import {
@@ -37,6 +38,8 @@ const SMALL_LAST = { ...SMALL, height: 68, bottom: 22 }; // the last row carries
 const HEAT_MAX = 300;
 
 const exact = (v) => (v === null || v === undefined ? "—" : formatExact(v, "float64"));
+/** What a step number stands for: the model after that optimizer step. */
+const afterStep = (step) => (step === 0 ? "before training" : `after optimizer step ${formatCount(step)}`);
 
 /** A line chart with tick axes; returns the svg and a hover lookup (px → point). */
 function lineChart(xs, ys, box, { log = false, share = false, reference = null, colour, cursor = null, xTicks = true }) {
@@ -132,7 +135,7 @@ function render({ model, el: host, signal }) {
   slider.type = "range";
   slider.min = "0";
   slider.step = "1";
-  slider.setAttribute("aria-label", "training step shown");
+  slider.setAttribute("aria-label", "training step shown (the model after that optimizer step)");
   sliderLabel.append(sliderText, slider);
   const heatTitle = el("div", "nnw-mon-heat-title");
   const stage = el("div", "nnw-mon-heat-stage");
@@ -291,9 +294,11 @@ function render({ model, el: host, signal }) {
     slider.disabled = !steps.length;
     heat = model.get("heatmap") || {};
     const showing = Boolean(heat.values);
+    const shownStep = showing ? heat.step : step < 0 ? model.get("total_steps") : step;
     sliderText.textContent = step < 0
-      ? `step ${formatCount(model.get("total_steps"))} (latest) `
-      : `step ${formatCount(showing ? heat.step : step)} of ${formatCount(model.get("total_steps"))} `;
+      ? `step ${formatCount(shownStep)} (latest) `
+      : `step ${formatCount(shownStep)} of ${formatCount(model.get("total_steps"))} `;
+    sliderText.title = `the model ${afterStep(shownStep)}`;
     for (const node of [stage, bar, heatNote]) node.hidden = !showing;
     message.hidden = !model.get("message");
     message.textContent = model.get("message");
@@ -338,7 +343,7 @@ function render({ model, el: host, signal }) {
     const [mr, mc] = heat.shape;
     heatNote.textContent = `${formatCount(mr)}×${formatCount(mc)} ${heat.dtype}` +
       (heat.block_rows === 1 && heat.block_cols === 1 ? " · exact" : ` · each cell: signed extreme of a ${heat.block_rows}×${heat.block_cols} block`) +
-      (heat.live ? " · now" : ` · as at step ${formatCount(heat.step)}`);
+      (heat.live ? ` · now (${afterStep(heat.step)})` : ` · as at step ${formatCount(heat.step)} (${afterStep(heat.step)})`);
     root.dataset.heatStep = String(heat.step);
     root.dataset.heatLive = String(heat.live);
     root.dataset.heatChecksum = String(heat.checksum);
@@ -357,7 +362,7 @@ function render({ model, el: host, signal }) {
       ? `row ${span.row0}, col ${span.col0}`
       : `rows ${span.row0}–${span.row1 - 1}, cols ${span.col0}–${span.col1 - 1}`;
     showTip([where, `${heat.block_rows * heat.block_cols > 1 ? "largest |w| in block" : "weight"}: ${value}`,
-      heat.live ? "now" : `step ${formatCount(heat.step)}`], event);
+      heat.live ? `now (${afterStep(heat.step)})` : `step ${formatCount(heat.step)} (${afterStep(heat.step)})`], event);
   });
   canvas.addEventListener("mouseleave", () => tip.hide());
 

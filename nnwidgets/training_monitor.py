@@ -17,7 +17,7 @@ from ._view import View, static_file
 from .core import diverging_lut, encode_array
 from .core.heatmap import Heatmap
 from .core.training_figures import draw_training
-from .core.training_monitor import DUTY, PROBE_ROWS, STATS, TrainingRecorder, series_name
+from .core.training_monitor import DUTY, STATS, TrainingRecorder, probe_rows, series_name
 from .weight_heatmap import heatmap_payload
 
 MAX_CURVE_POINTS = 2000  # per metric sent to the page
@@ -100,7 +100,19 @@ class TrainingMonitor(View):
     take at most ``duty`` (1 %) of the wall time. ``warnings`` lists exploding or vanishing gradients,
     update ratios far from 1e-3 and rising dead units, each with a one-line explanation. ``step`` scrubs
     back through training: the selected layer's weights (pooled to ≤ 48×48 cells, extremes kept) and
-    statistics as they were then (-1: now). Memory stays under 50 MB (``memory_bytes``).
+    statistics as they were then (-1: now). Memory stays under 50 MB (``memory_bytes``), however many
+    layers the model has.
+
+    Steps count ``optimizer.step()`` calls heard (or :meth:`log` calls with no step between), and
+    "step k" everywhere — the history, the slider, the pictures, ``.figure()`` — means the model as it
+    was after optimizer step k: its weights, weight norms and dead units then, with the gradient norm
+    of the gradient step k applied and the update ratio of the change step k made. Pictures are stored
+    for sampled steps; ``step = k`` shows the last one at or before k (the page says which), and the
+    step training is at (or -1) shows the weights now, which are those after it.
+
+    Known limitation: with two optimizers stepping parts of one model (say, one per sub-network), each
+    training iteration counts two steps (the counter counts optimizer steps), so logged metrics land on
+    every other step and each part's statistics on the steps of its own optimizer.
 
     Example::
 
@@ -119,14 +131,15 @@ class TrainingMonitor(View):
             monitor.log(loss=loss.item())
         monitor.history["loss"][-1]      # (200, ...)
         monitor.warnings                 # [{'kind': ..., 'layer': ..., 'step': ..., 'text': ...}, ...]
-        monitor.step = 20                # the picture and statistics as they were at step 20
+        monitor.step = 20                # the picture and statistics after optimizer step 20
     """
 
     _esm = static_file("training_monitor.js")
     _css = static_file("training_monitor.css")
 
     selected_layer = traitlets.Unicode("").tag(sync=True)
-    step = traitlets.Int(-1, help="the step shown in the heatmap and layer statistics; -1: the latest").tag(sync=True)
+    step = traitlets.Int(-1, help="the step shown in the heatmap and layer statistics (the model after optimizer step "
+                         "`step`); -1: the latest").tag(sync=True)
     layers = traitlets.List(traitlets.Unicode(), read_only=True).tag(sync=True)
     curves = traitlets.Dict(read_only=True).tag(sync=True)
     layer_stats = traitlets.Dict(read_only=True).tag(sync=True)
@@ -148,7 +161,7 @@ class TrainingMonitor(View):
         super().__init__(source, X, **kwargs)
         inspector = self.inspector
         data = inspector.data
-        self.probe_rows = (np.unique(np.linspace(0, data.n_rows - 1, min(data.n_rows, PROBE_ROWS)).astype(int))
+        self.probe_rows = (np.unique(np.linspace(0, data.n_rows - 1, probe_rows(np.asarray(data.X))).astype(int))
                            if data is not None else np.zeros(0, dtype=int))
         self._recorder = TrainingRecorder(
             inspector.model, predictor=inspector.predictor,
@@ -249,7 +262,9 @@ class TrainingMonitor(View):
         })
 
     def _send_picture(self) -> None:
-        """The selected layer's picture and statistics at ``step`` (-1: now)."""
+        """The selected layer's picture and statistics at ``step``: the model after optimizer step
+        ``step`` (the last stored picture at or before it), or now for -1 and for the step training
+        is at (its weights now are those after that step)."""
         rec = self._recorder
         layer = self.selected_layer
         if layer not in rec.layer_names:
@@ -262,19 +277,17 @@ class TrainingMonitor(View):
                 pass
             self.set_trait("message", f"{layer or 'the model'}{kind} has no weights of its own: pick a layer with weights")
             return
-        if self.step < 0:
-            heat, shown = rec.live_picture(layer), rec.step
-        else:
-            found = rec.snapshot_at(self.step, layer)
-            heat, shown = (found[1], found[0]) if found else (None, None)
-        if heat is None:
+        found = rec.picture_at(self.step, layer)
+        if found is None:
             self.set_trait("heatmap", {})
             self.set_trait("message", "no picture of this layer recorded yet: it appears after the first optimizer step"
-                           if self.step >= 0 else f"{layer} has no weights to picture")
+                           if rec.live_picture(layer) is not None else f"{layer} has no weights to picture")
+            shown = rec.settled_step if self.step < 0 else self.step
         else:
+            shown, heat, _live = found
             self.set_trait("message", "")
             self.set_trait("heatmap", self._picture_payload(heat, layer, shown))
-        self.set_trait("step_stats", self._stats_at(layer, shown if shown is not None else self.step))
+        self.set_trait("step_stats", self._stats_at(layer, shown))
 
     def _picture_payload(self, heat: Heatmap, layer: str, step: int) -> dict:
         tracked = next(t for t in self._recorder.layers if t.name == layer)
@@ -334,9 +347,18 @@ class TrainingMonitor(View):
 
     def figure(self) -> Figure:
         """The curves and the per-layer small multiples (weight norm, gradient norm, update ratio with
-        its 1e-3 reference, dead share) as a matplotlib Figure."""
+        its 1e-3 reference, dead share) as a matplotlib Figure; step k on their axes is the model after
+        optimizer step k. When ``step`` is scrubbed (≥ 0), a dotted line marks the step shown."""
         rec = self._live_recorder()
-        return draw_training(rec.history(), rec.metrics.names(), rec.layer_names, self.selected_layer, rec.warnings)
+        fig = draw_training(rec.history(), rec.metrics.names(), rec.layer_names, self.selected_layer, rec.warnings)
+        shown = self.heatmap.get("step") if self.step >= 0 else None
+        if shown is not None:  # scrubbed: the step shown, as the page's cursor marks it
+            for ax in fig.axes:
+                if ax.lines:
+                    ax.axvline(shown, color="#888888", ls=":", lw=0.9)
+            fig.suptitle(f"step {shown}: the model after optimizer step {shown}" if shown else "step 0: before training",
+                         fontsize=9)
+        return fig
 
     def close(self) -> None:
         if self._recorder is not None:

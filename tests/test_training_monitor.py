@@ -1,6 +1,6 @@
-"""TrainingMonitor: statistics against the test's own reads of the model around each step, warnings
-on planted failures, bounded memory, live updates from the step hooks alone, and a model the
-optimizer sees exactly as it would without the monitor."""
+"""TrainingMonitor: statistics against the test's own reads of the model around each step ("step k" is
+the model after optimizer step k), warnings on planted failures, bounded memory, live updates from the
+step hooks alone, and a model the optimizer sees exactly as it would without the monitor."""
 
 import copy
 import math
@@ -16,7 +16,10 @@ from torch import nn
 import nnwidgets as nw
 from nnwidgets.core import decode_array
 from nnwidgets.core.training_monitor import (
+    COPY_BUDGET,
+    MAX_METRICS,
     MEMORY_BUDGET,
+    PROBE_BUDGET,
     STATS,
     UPDATE_SAMPLE,
     Thinned,
@@ -34,8 +37,9 @@ def regression(rows=64, features=6, seed=0):
     return torch.randn(rows, features, generator=g), torch.randn(rows, 1, generator=g)
 
 
-def train_steps(model, X, y, optimizer, steps, before=None, monitor=None):
-    """A plain loop; ``before(step)`` runs after backward, before optimizer.step() (the test's reads)."""
+def train_steps(model, X, y, optimizer, steps, before=None, monitor=None, after=None):
+    """A plain loop; ``before(step)`` runs after backward, before optimizer.step(), and ``after(step)``
+    right after it (the test's reads)."""
     for step in range(1, steps + 1):
         optimizer.zero_grad()
         loss = nn.functional.mse_loss(model(X), y)
@@ -43,6 +47,8 @@ def train_steps(model, X, y, optimizer, steps, before=None, monitor=None):
         if before is not None:
             before(step)
         optimizer.step()
+        if after is not None:
+            after(step)
         if monitor is not None:
             monitor.log(loss=loss.item())
 
@@ -57,25 +63,24 @@ def test_norms_and_exact_update_ratio_against_own_reads():
     monitor = nw.TrainingMonitor(model, duty=1.0)
     X, y = regression()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-    expected = {}
+    layers = {"0": model[0], "2": model[2]}
+    expected, after = {}, {}
 
     def before(step):
-        layers = {"0": model[0], "2": model[2]}
-        expected[step] = {
-            name: (layer_norm(m.parameters()), layer_norm(p.grad for p in m.parameters()),
-                   [p.detach().clone() for p in m.parameters()])
-            for name, m in layers.items()
-        }
+        expected[step] = {name: (layer_norm(p.grad for p in m.parameters()), [p.detach().clone() for p in m.parameters()])
+                          for name, m in layers.items()}
 
-    train_steps(model, X, y, optimizer, 12, before, monitor)
+    def read_after(step):
+        after[step] = {name: [p.detach().clone() for p in m.parameters()] for name, m in layers.items()}
+
+    train_steps(model, X, y, optimizer, 12, before, monitor, read_after)
     history = monitor.history
-    # an update ratio compares a step's clones with the next step's
-    for step in range(1, 12):
-        for name, (weight, grad, clones) in expected[step].items():
-            assert at(history, f"{name}/weight_norm", step) == pytest.approx(weight, rel=1e-6)
+    # step k: the weights after step k, the gradient step k applied, and the change it made
+    for step in range(1, 13):
+        for name, (grad, clones) in expected[step].items():
+            assert at(history, f"{name}/weight_norm", step) == pytest.approx(layer_norm(after[step][name]), rel=1e-6)
             assert at(history, f"{name}/grad_norm", step) == pytest.approx(grad, rel=1e-6)
-            after = expected[step + 1][name][2]
-            exact = layer_norm(a - b for a, b in zip(after, clones)) / layer_norm(clones)
+            exact = layer_norm(a - b for a, b in zip(after[step][name], clones)) / layer_norm(clones)
             assert at(history, f"{name}/update_ratio", step) == pytest.approx(exact, rel=1e-5)
     assert [s for s, _ in history["loss"]] == list(range(1, 13))
     assert set(history) == {"loss", *(f"{n}/{s}" for n in ("0", "2") for s in STATS if s != "dead_share")}
@@ -113,7 +118,7 @@ def test_dead_share_against_a_hook_on_the_tests_own_copy():
     probe = torch.from_numpy(X[monitor.probe_rows])
     expected = {}
 
-    def before(step):
+    def after(step):  # the model after the step, on the test's own copy
         mine = copy.deepcopy(model).eval()
         seen = []
         mine[1].register_forward_hook(lambda _m, _i, out: seen.append(out.detach()))
@@ -122,10 +127,11 @@ def test_dead_share_against_a_hook_on_the_tests_own_copy():
         expected[step] = (seen[0] <= 0).all(dim=0).double().mean().item()
 
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
-    train_steps(model, torch.from_numpy(X), y, optimizer, 8, before)
+    train_steps(model, torch.from_numpy(X), y, optimizer, 8, after=after)
+    assert [s for s, _ in monitor.history["0/dead_share"]] == list(range(1, 9))
     for step, share in expected.items():
         assert at(monitor.history, "0/dead_share", step) == pytest.approx(share, abs=1e-12)
-    assert any(share > 0 for share in expected.values())
+    assert len(set(expected.values())) > 1 and any(share > 0 for share in expected.values())
     assert "2/dead_share" not in monitor.history  # no rectifier after the last layer
 
 
@@ -203,9 +209,66 @@ def test_worst_case_memory_for_many_layers_fits_the_budget():
     assert n == 1024  # the first 1024 layers are tracked
     history = rec.layer_history.points * 16 * len(STATS) * n
     pictures = rec.snapshots.capacity * n * (4 * rec.snapshot_cells + 256)
-    metrics = 64 * 4096 * 16
-    assert history + pictures + metrics <= MEMORY_BUDGET
+    metrics = MAX_METRICS * 4096 * 16
+    assert history + pictures + metrics + COPY_BUDGET + PROBE_BUDGET <= MEMORY_BUDGET
     rec.close()
+
+
+class _Branches(nn.Module):
+    """Many layers side by side (each gets a healthy gradient, unlike a 1000-deep chain): ``big``
+    Linear(64, 65) + ReLU branches of 4160 weights, over ``UPDATE_SAMPLE`` (compared on a sample), and
+    ``small`` Linear(4, 8) + ReLU ones (compared whole)."""
+
+    def __init__(self, big, small):
+        super().__init__()
+        self.branches = nn.ModuleList([nn.Sequential(nn.Linear(64, 65), nn.ReLU()) for _ in range(big)]
+                                      + [nn.Sequential(nn.Linear(4, 8), nn.ReLU()) for _ in range(small)])
+
+    def forward(self, x):
+        return torch.stack([b(x[:, : b[0].in_features]).mean(1) for b in self.branches], 1).mean(1, keepdim=True)
+
+
+def test_a_thousand_layers_stay_under_the_budget_with_exact_ratios_for_small_tensors():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # 1000 small ops a step: intra-op workers would only contend
+    try:
+        _thousand_layers()
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _thousand_layers():
+    torch.manual_seed(14)
+    model = _Branches(980, 20)
+    assert model.branches[0][0].weight.numel() > UPDATE_SAMPLE
+    X, y = regression(16, 64, seed=14)
+    monitor = nw.TrainingMonitor(model, X.numpy(), duty=1.0)  # X: the dead share too (all four series)
+    rec = monitor.recorder
+    assert len(rec.layers) == 1000
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
+    small = {f"branches.{i}.0": model.branches[i][0] for i in range(980, 1000)}
+    big = {f"branches.{i}.0": model.branches[i][0] for i in range(0, 980, 97)}
+    clones, sizes = {}, []
+    steps = 5
+    for step in range(1, steps + 1):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(X), y)
+        loss.backward()
+        clones[step] = {name: [p.detach().clone() for p in m.parameters()] for name, m in {**small, **big}.items()}
+        optimizer.step()
+        monitor.log(loss=loss.item(), **{f"metric{j}": float(step * j) for j in range(MAX_METRICS - 1)})
+        sizes.append(monitor.memory_bytes)
+    assert rec.samples == rec.heavy_samples == steps and len(rec.snapshot_steps()) == steps
+    assert max(sizes) <= MEMORY_BUDGET, [round(s / 1e6, 1) for s in sizes]  # the series are full from the start
+    history = monitor.history
+    for step in range(1, steps + 1):
+        for name, m in {**small, **big}.items():
+            after = [p.detach() for p in m.parameters()] if step == steps else clones[step + 1][name]
+            exact = layer_norm(a - b for a, b in zip(after, clones[step][name])) / layer_norm(clones[step][name])
+            # small tensors are compared whole: exact; the big ones on a strided sample: an estimate
+            tolerance = 1e-5 if name in small else 0.25
+            assert at(history, f"{name}/update_ratio", step) == pytest.approx(exact, rel=tolerance), (name, step)
+            assert at(history, f"{name}/weight_norm", step) == pytest.approx(layer_norm(after), rel=1e-5)
 
 
 def test_thinned_store_keeps_an_even_spread():
@@ -215,31 +278,79 @@ def test_thinned_store_keeps_an_even_spread():
     assert [s for s, _ in t.items] == [0, 8, 16] and all(item is not None for _, item in t.items)
 
 
-def test_scrubbing_shows_the_weights_and_statistics_as_they_were():
+def test_scrubbing_shows_the_model_after_the_step_everywhere():
+    """Step k is the model after optimizer step k: the slider's steps, snapshot_at, the page's
+    payloads and .figure() agree with the test's own clones of the weights after each step."""
     torch.manual_seed(7)
-    model = nn.Sequential(nn.Linear(5, 12), nn.ReLU(), nn.Linear(12, 2))
+    model = nn.Sequential(nn.Linear(5, 12), nn.ReLU(), nn.Linear(12, 300))  # "2": 300×12, pooled
     monitor = nw.TrainingMonitor(model, duty=1.0)
     X, y = regression(32, 5)
-    y = torch.cat([y, -y], 1)
-    seen = {}
+    y = y.repeat(1, 300) * torch.linspace(-1, 1, 300)
+    after = {}
     train_steps(model, X, y, torch.optim.Adam(model.parameters(), lr=0.05), 10,
-                lambda step: seen.setdefault(step, [p.detach().clone() for p in model[0].parameters()]))
-    monitor.step = 4
-    assert monitor.heatmap["step"] == 4 and not monitor.heatmap["live"]
-    assert np.array_equal(decode_array(monitor.heatmap["values"]), seen[4][0].numpy())  # 12×5: exact, not pooled
-    assert monitor.step_stats["step"] == 4
-    assert monitor.step_stats["weight_norm"] == pytest.approx(layer_norm(seen[4]), rel=1e-6)
-    early = monitor.heatmap["checksum"]
-    monitor.step = 9
-    assert monitor.heatmap["checksum"] != early
+                after=lambda step: after.setdefault(step, {name: [p.detach().clone() for p in model[int(name)].parameters()]
+                                                           for name in ("0", "2")}))
+    rec = monitor.recorder
+    monitor.inspector.refresh()  # the page's records now (live refreshes are paced)
+    assert decode_array(monitor.snapshot_steps).tolist() == rec.snapshot_steps() == list(range(1, 11))
+    for k in (1, 4, 9):
+        monitor.step = k
+        assert monitor.heatmap["step"] == k and not monitor.heatmap["live"]
+        assert np.array_equal(decode_array(monitor.heatmap["values"]), after[k]["0"][0].numpy())  # 12×5: exact
+        shown, heat = rec.snapshot_at(k, "0")
+        assert shown == k and np.array_equal(heat.values, after[k]["0"][0].numpy())
+        assert monitor.step_stats["step"] == k and monitor.step_stats["weight_norm_step"] == k
+        assert monitor.step_stats["weight_norm"] == pytest.approx(layer_norm(after[k]["0"]), rel=1e-6)
+        if k > 1:
+            assert not np.array_equal(heat.values, after[k - 1]["0"][0].numpy())
+    # step N and -1 (latest) both show the model after the last step, labelled N
+    final = [p.detach().clone() for p in model[0].parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(final, after[10]["0"]))
+    shown = {}
+    for step in (10, -1):
+        monitor.step = step
+        shown[step] = (monitor.heatmap["step"], decode_array(monitor.heatmap["values"]), dict(monitor.step_stats))
+        assert shown[step][0] == 10 and np.array_equal(shown[step][1], final[0].numpy())
+    assert shown[10][2] == shown[-1][2] and shown[10][2]["weight_norm"] == pytest.approx(layer_norm(final), rel=1e-6)
+    assert monitor.heatmap["live"] and not decode_array(monitor.snapshot_steps).tolist()[-1] > 10
+    monitor.step = 50  # past the last step: the model now, labelled with the step it is at
+    assert monitor.heatmap["step"] == 10
+    # a pooled layer: its shape and its signed extreme, against the test's own clone after step 6
     monitor.selected_layer = "2"
-    assert monitor.heatmap["layer"] == "2" and monitor.heatmap["shape"] == [2, 12]
+    monitor.step = 6
+    values, weight = decode_array(monitor.heatmap["values"]), after[6]["2"][0].numpy()
+    assert monitor.heatmap["layer"] == "2" and monitor.heatmap["shape"] == [300, 12] and values.size < 300 * 12
+    assert values.flat[np.abs(values).argmax()] == weight.flat[np.abs(weight).argmax()]
+    assert values.min() == weight.min() or values.max() == weight.max()
+    assert monitor.step_stats["weight_norm"] == pytest.approx(layer_norm(after[6]["2"]), rel=1e-6)
+    # the figure marks the step shown, and says what it is
+    fig = monitor.figure()
+    assert fig._suptitle.get_text() == "step 6: the model after optimizer step 6"
+    marked = [ax for ax in fig.axes if any(list(line.get_xdata()) == [6, 6] for line in ax.lines)]
+    assert len(marked) == len([ax for ax in fig.axes if ax.lines]) > 0
     monitor.step = -1
-    assert monitor.heatmap["live"] and np.array_equal(decode_array(monitor.heatmap["values"]), model[2].weight.detach().numpy())
+    assert monitor.figure()._suptitle is None
     monitor.selected_layer = "1"
     assert monitor.heatmap == {} and "ReLU" in monitor.message
     with pytest.raises(traitlets.TraitError, match="step must be -1"):
         monitor.step = -3
+
+
+def test_while_a_step_writes_the_weights_they_are_labelled_with_the_step_before():
+    torch.manual_seed(15)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    monitor = nw.TrainingMonitor(model, duty=1.0)
+    rec = monitor.recorder
+    seen = []
+
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    # the optimizer's own pre-hook runs after torch's global ones (the monitor's): step k has begun,
+    # the weights are still those after step k - 1
+    optimizer.register_step_pre_hook(lambda *_: seen.append((rec.step, rec.settled_step, rec.picture_at(-1, "0")[0])))
+    X, y = regression(8, 3)
+    train_steps(model, X, y, optimizer, 3)
+    assert seen == [(1, 0, 0), (2, 1, 1), (3, 2, 2)]
+    assert rec.settled_step == 3 and rec.picture_at(-1, "0")[0] == 3
 
 
 def test_selected_layer_is_shared_with_other_views():
@@ -491,7 +602,7 @@ def test_mixed_dtypes_frozen_parameters_and_replaced_storage_against_own_reads()
         for name, m in layers.items():
             weight, grad, before = reads[step][name]
             exact = layer_norm(p - b for p, b in zip(m.parameters(), before)) / weight
-            reads[step][name] = (weight, grad, exact)
+            reads[step][name] = (layer_norm(m.parameters()), grad, exact)  # step k: the weights after it
     history = monitor.history
     sampled = [s for s, _ in history["a/update_ratio"]]
     assert sampled[:3] == [1, 2, 3] and len([s for s in sampled if s > 5]) >= 2, sampled

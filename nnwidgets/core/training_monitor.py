@@ -2,9 +2,14 @@
 gradient norms, the update/weight ratio, the share of dead units on a fixed probe batch, pooled
 pictures of each layer's weights to scrub back through, and the user's own logged metrics.
 
-Everything is read, never written: gradients in the pre-step hook, a fixed random subset of at most
-``UPDATE_SAMPLE`` elements of each parameter before and after the step (the whole parameter when it is
-smaller), and the probe batch runs through the inspector's read-only shadow.
+Everything is read, never written: gradients in the pre-step hook, a fixed evenly strided subset of at
+most ``UPDATE_SAMPLE`` elements of each parameter (a view, at a fixed random offset: no index sets are
+stored) before and after the step, the whole parameter when it is smaller, and the probe batch runs
+through the inspector's read-only shadow.
+
+"Step k" means the model as it is after optimizer step k: a sample at step k records the weight norms,
+pictures and dead shares read after the step, with the gradient norms of the gradient step k applied
+and the update ratio ‖Δw‖/‖w‖ of its change (w: the weights before it).
 
 The statistics are taken on the training thread under a duty budget, in two tiers that each have
 their own share of it and space themselves by what their own samples cost: the cheap tier (weight
@@ -12,7 +17,10 @@ and gradient norms, update ratios: a few batched tensor calls and one host trans
 ``CHEAP_SHARE`` of ``duty``, the heavy tier (pooled pictures of the weights, the dead-unit probe
 pass) the rest. A sample's cost is the training thread's CPU time in it (time the thread waits for
 the GIL or the machine is not the statistics'). Memory stays under ``MEMORY_BUDGET`` however long
-training runs (series and snapshots thin evenly, like :class:`~nnwidgets.core.history.Series`)."""
+training runs and however many layers the model has: each store has its own budget (series, snapshots,
+the before-step copies of the compared elements, the probe rows, the logged metrics) and the per-layer
+sizes shrink with the number of layers; series and snapshots thin evenly, like
+:class:`~nnwidgets.core.history.Series`."""
 
 from __future__ import annotations
 
@@ -36,16 +44,19 @@ from .layer_table import main_weight_name
 from .model_version import is_lazy, structure_key
 
 STATS = ("weight_norm", "grad_norm", "update_ratio", "dead_share")
-UPDATE_SAMPLE = 4096  # elements per parameter compared before and after a step
-KEPT_BUFFER = 1 << 18  # compared elements (per device) whose before-step copy is kept between samples
+UPDATE_SAMPLE = 4096  # elements per parameter compared before and after a step (at most)
+MIN_SAMPLE = 16  # ... at least, when many parameters share the copy budget
+COPY_BUDGET = 4_000_000  # the compared elements: their kept before-step copy and the after-step read
 PROBE_ROWS = 256
+PROBE_BUDGET = 2_000_000  # the probe rows kept (fewer rows when they are wide)
 DUTY = 0.01
 CHEAP_SHARE = 0.7  # of the duty: the cheap tier (norms, update ratios); the heavy tier (pictures, probe) has the rest
 MAX_LAYERS = 1024
 MAX_METRICS = 64
-MEMORY_BUDGET = 50_000_000
-HISTORY_BUDGET = 20_000_000  # the layers' series
-SNAPSHOT_BUDGET = 22_000_000  # the pooled weight pictures
+MEMORY_BUDGET = 50_000_000  # all of the below: metrics 4.2 MB + probe 2 + copies 4 + series 18 + pictures 20
+METRICS_BYTES = MAX_METRICS * DEFAULT_POINTS * 16  # the logged metrics' series (int64 step, float64 value)
+HISTORY_BUDGET = 18_000_000  # the layers' series
+SNAPSHOT_BUDGET = 20_000_000  # the pooled weight pictures
 SNAPSHOT_CELLS = 48 * 48
 MAX_SNAPSHOTS = 256
 MIN_SNAPSHOTS = 16
@@ -114,6 +125,17 @@ def tracked_layers(model: nn.Module, limit: int = MAX_LAYERS) -> list[TrackedLay
     return list(layers.values())
 
 
+def probe_rows(X: np.ndarray) -> int:
+    """How many rows of ``X`` the probe keeps: ``PROBE_ROWS``, fewer when they would take more than
+    ``PROBE_BUDGET`` bytes (at least one).
+
+    >>> probe_rows(np.zeros((1000, 10))), probe_rows(np.zeros((1000, 3, 224, 224), dtype=np.float32))
+    (256, 3)
+    """
+    row = max(1, X[:1].nbytes)
+    return int(min(PROBE_ROWS, len(X), max(1, PROBE_BUDGET // row)))
+
+
 def dead_share(flags: UnitFlags) -> float:
     """The share of a rectifier's units that were never positive on any probe row."""
     dead, _ = flags.result()
@@ -167,6 +189,25 @@ def _as_floats(parts: dict[torch.device, tuple[list[int], list[torch.Tensor]]], 
     return out
 
 
+Sample = tuple[int, int, int]  # (offset, stride, count) of a parameter's compared elements, flat
+
+
+@dataclass
+class _Copies:
+    """The compared elements of one device's parameters: the dtype they are read in, per parameter
+    ``(layer position, parameter, strided sample or None for all of it, n/k scale)``, its number of
+    compared values and, when they can be read in place, a flat view of them (it follows the step's
+    in-place writes; None: read each time, through a cast or from a non-contiguous parameter); the
+    buffer their before-step copy goes to, and its split."""
+
+    dtype: torch.dtype
+    entries: list[tuple[int, nn.Parameter, Sample | None, float]]
+    sizes: list[int]
+    views: list[torch.Tensor | None]
+    buffer: torch.Tensor
+    parts: tuple[torch.Tensor, ...]
+
+
 @dataclass
 class _Layout:
     """What the cheap tier reads at a sampled step, fixed while the optimizer's parameters, their
@@ -175,12 +216,9 @@ class _Layout:
     ``layers``: the tracked layers the optimizer updates, with their series names. ``weights``: every
     such parameter, with its layer's position and whether the step moves it (it is dense and has a
     gradient); ``graded``: the parameters with a gradient, with their layer's position. ``moved``: per
-    device, the dtype the compared elements are read in and the parameters whose elements are
-    compared before and after the step — ``(layer position, parameter, element indices or None for
-    all, n/k scale)`` — with each one's number of compared values, flat views of the whole ones, and
-    when they are few (``KEPT_BUFFER``) a buffer their copies go to, split once. ``device``: the one device of
-    every tensor read when all are dense float32/float64 there (one ``_foreach_norm`` call for all
-    the norms), else None."""
+    device, the elements compared before and after the step (:class:`_Copies`). ``device``: the one
+    device of every tensor read when all are dense float32/float64 there (one ``_foreach_norm`` call
+    for all the norms of a hook), else None."""
 
     key: tuple[list, list]
     updated: frozenset[int]
@@ -189,15 +227,23 @@ class _Layout:
     names: list[tuple[str, str, str]]
     weights: list[tuple[int, nn.Parameter, bool]]
     graded: list[tuple[int, nn.Parameter]]
-    moved: dict[torch.device, tuple[torch.dtype, list[tuple[int, nn.Parameter, torch.Tensor | None, float]], list[int],
-                                    list[torch.Tensor | None], torch.Tensor | None, tuple[torch.Tensor, ...] | None]]
+    moved: dict[torch.device, _Copies]
     device: torch.device | None
     params: list[nn.Parameter] = field(default_factory=list)
+    base: list[nn.Parameter] = field(default_factory=list)  # the moved parameters, read before the step
+    base_at: list[int] = field(default_factory=list)  # their layers' positions
     moved_at: list[tuple[int, float]] = field(default_factory=list)  # (layer position, scale) in ``moved`` order
 
     def __post_init__(self) -> None:
         self.params = [p for _, p, _ in self.weights]
-        self.moved_at = [(i, scale) for _, entries, *_ in self.moved.values() for i, _, _, scale in entries]
+        self.base = [p for _, p, moves in self.weights if moves]
+        self.base_at = [i for i, _, moves in self.weights if moves]
+        self.moved_at = [(i, scale) for copies in self.moved.values() for i, _, _, scale in copies.entries]
+
+    @property
+    def copy_bytes(self) -> int:
+        """The kept before-step copies and the after-step read of the compared elements (as large)."""
+        return sum(2 * c.buffer.numel() * c.buffer.element_size() for c in self.moved.values())
 
 
 def _layout_key(params: list[nn.Parameter]) -> tuple[list, list]:
@@ -206,31 +252,82 @@ def _layout_key(params: list[nn.Parameter]) -> tuple[list, list]:
     return [p.data_ptr() if p.layout == torch.strided else id(p) for p in params], [p.grad is None for p in params]
 
 
-def _flat_view(p: nn.Parameter, idx: torch.Tensor | None, dtype: torch.dtype) -> torch.Tensor | None:
-    """A flat view of all of ``p`` in ``dtype`` (it follows the step's in-place writes), or None when
-    its elements need reading each time (a subset, a cast, a strided layout)."""
-    if idx is not None or not p.is_contiguous():
-        return None
-    flat = p.detach().view(-1)
+def sample_size(sizes: list[int], widths: list[int], budget: int) -> int:
+    """How many elements of each parameter to compare: the largest ``k`` ≤ ``UPDATE_SAMPLE`` such that
+    the parameters of at most ``k`` elements (compared whole) and ``k`` elements of each bigger one
+    fit in ``budget`` values (``widths``: values per element, 2 for complex), but at least
+    ``MIN_SAMPLE``.
+
+    >>> sample_size([10, 100_000], [1, 1], 1_000_000), sample_size([10, 100_000, 100_000], [1, 1, 1], 2010)
+    (4096, 1000)
+    """
+    order = sorted(range(len(sizes)), key=sizes.__getitem__)
+    left, width = budget, sum(widths)
+    for j in order:
+        fair = min(UPDATE_SAMPLE, left // width)
+        if sizes[j] > fair:
+            return max(MIN_SAMPLE, fair)
+        left -= sizes[j] * widths[j]
+        width -= widths[j]
+    return UPDATE_SAMPLE
+
+
+_MASK = (1 << 64) - 1
+
+
+def _mix(seed: int, j: int) -> int:
+    """A well-spread 64-bit number from ``(seed, j)`` (splitmix64)."""
+    z = (seed * 0x9E3779B97F4A7C15 + (j + 1) * 0xD1B54A32D192ED03) & _MASK
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def strided_sample(shape: tuple[int, ...], k: int, seed: int, j: int) -> Sample:
+    """``k`` elements of a parameter of ``shape``, flat, evenly strided from an offset fixed by
+    ``(seed, j)``: the stride is the largest at most n/k that shares no factor with a row's length
+    (so the sample crosses every column, not one column of a matrix whose row length divides n/k).
+
+    >>> offset, stride, k = strided_sample((128, 64), 1024, 0, 0)
+    >>> stride, k, offset + stride * (k - 1) < 128 * 64
+    (7, 1024, True)
+    """
+    n = math.prod(shape)
+    row = n // shape[0] if len(shape) >= 2 and shape[0] else 1
+    stride = max(1, n // k)
+    while stride > 1 and math.gcd(stride, row) != 1:
+        stride -= 1
+    return _mix(seed, j) % (n - stride * (k - 1)), stride, k
+
+
+def _compared(p: nn.Parameter, sample: Sample | None, dtype: torch.dtype) -> torch.Tensor:
+    """The compared elements of ``p``, flat, in ``dtype``: a view where it can be (under ``torch.no_grad``),
+    else read from ``p`` now (a cast; for a non-contiguous ``p``, one ``take`` of indices made here)."""
+    t = p.detach()
+    if sample is None:
+        flat = t.reshape(-1)
+    else:
+        offset, stride, k = sample
+        if t.is_contiguous():
+            flat = t.view(-1)[offset::stride][:k]
+        else:
+            flat = torch.take(t, torch.arange(offset, offset + stride * k, stride, device=t.device))
     if flat.is_complex():
-        flat = torch.view_as_real(flat).view(-1)
-    return flat if flat.dtype == dtype else None
+        flat = torch.view_as_real(flat).reshape(-1)
+    return flat if flat.dtype == dtype else flat.to(dtype)
 
 
-def _gather(entries: list[tuple[int, nn.Parameter, torch.Tensor | None, float]], views: list[torch.Tensor | None],
-            dtype: torch.dtype) -> list[torch.Tensor]:
-    """The compared elements of each parameter, flat, in ``dtype``: the views of whole ones, one
-    ``take`` per subsampled one (under ``torch.no_grad``)."""
-    parts = []
-    for (_, p, idx, _), view in zip(entries, views):
-        if view is not None:
-            parts.append(view)
-            continue
-        flat = p.reshape(-1) if idx is None else torch.take(p, idx)
-        if flat.is_complex():
-            flat = torch.view_as_real(flat).reshape(-1)
-        parts.append(flat if flat.dtype == dtype else flat.to(dtype))
-    return parts
+def _view(p: nn.Parameter, sample: Sample | None, dtype: torch.dtype) -> torch.Tensor | None:
+    """:func:`_compared` when it is a view of ``p``'s storage (it follows the step's writes), else None."""
+    if p.is_complex() or p.dtype != dtype or not p.is_contiguous():
+        return None
+    return _compared(p, sample, dtype)
+
+
+def _gather(copies: _Copies) -> list[torch.Tensor]:
+    """The compared elements of each of ``copies``' parameters as they are now."""
+    return [view if view is not None else _compared(p, sample, copies.dtype)
+            for (_, p, sample, _), view in zip(copies.entries, copies.views)]
 
 
 class _Budget:
@@ -302,18 +399,15 @@ class Thinned:
 
 @dataclass
 class _Pending:
-    """What a sampled step read before the optimizer ran: for the cheap tier (``layout`` set) the
-    norms (0-d tensors, not yet transferred) and the compared elements, for the heavy tier the dead
-    shares and maybe a snapshot; with the time each tier took so far."""
+    """What a sampled step read before the optimizer ran, for the cheap tier (``layout`` set): the
+    norms of the moved parameters and of the gradients (0-d tensors, not yet transferred; the compared
+    elements went to the layout's buffers); whether the heavy tier samples this step (after it); with
+    the time taken before the step."""
 
     layout: _Layout | None
     norms: dict[torch.device, tuple[list[int], list[torch.Tensor]]]
-    old: dict[torch.device, tuple[torch.Tensor, ...]]
-    cheap_cost: float
+    cost: float
     heavy: bool
-    heavy_cost: float
-    dead: dict[str, float]
-    snapshot: dict[str, Heatmap] | None
 
 
 @dataclass
@@ -356,7 +450,7 @@ class TrainingRecorder:
             raise ValueError(f"duty must be a share of wall time in (0, 1], got {duty!r}")
         self.model = model
         self.predictor = predictor
-        self.probe = None if probe is None else np.asarray(probe)[:PROBE_ROWS]
+        self.probe = None if probe is None else np.asarray(probe)[:probe_rows(np.asarray(probe))]
         self.version = version
         self.duty = float(duty)
         self.step = 0
@@ -366,8 +460,8 @@ class TrainingRecorder:
         self.started = time.perf_counter()
         self.dead_problem = ""
         self._lock = threading.RLock()
-        self._rng = np.random.default_rng(seed)
-        self._indices: dict[int, tuple[tuple, torch.Tensor]] = {}
+        self.seed = int(seed)
+        self._in_step = False  # between a step's two hooks (the weights are being written)
         self._optimizer_params: dict[int, tuple[int, frozenset[int]]] = {}
         self._stepped_since_log = False
         cheap = self.duty if self.duty >= 1 else self.duty * CHEAP_SHARE
@@ -426,6 +520,7 @@ class TrainingRecorder:
             if not self._stepped_since_log:
                 self.step += 1
             self._stepped_since_log = False
+            self._in_step = False  # a step whose after-hook never came (it raised) is over
             known = set(self.metrics.names())
             new = [n for n in values if n not in known]
             if len(known) + len(new) > MAX_METRICS:
@@ -443,6 +538,7 @@ class TrainingRecorder:
                 return
             self.step += 1
             self._stepped_since_log = True
+            self._in_step = True
             self._pending = None
             now = time.perf_counter()
             if now < self._cheap.at and now < self._heavy.at:
@@ -454,20 +550,25 @@ class TrainingRecorder:
 
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
         with self._lock:
+            self._in_step = False
             pending, self._pending = self._pending, None
             if pending is None or self.closed:
                 return
-            started = time.thread_time()
             with torch.no_grad():
-                self._record(pending)
-            spent = time.thread_time() - started  # the bookkeeping is the cheap tier's when it sampled
+                cheap_cost, heavy_cost = self._record(pending)
             if pending.layout is not None:
-                self._cheap.paid(pending.cheap_cost + spent)
+                self._cheap.paid(pending.cost + cheap_cost)
                 self.samples += 1
             if pending.heavy:
-                self._heavy.paid(pending.heavy_cost + (0.0 if pending.layout is not None else spent))
+                self._heavy.paid((0.0 if pending.layout is not None else pending.cost) + heavy_cost)
                 self.heavy_samples += 1
             self.stat_seconds = self._cheap.spent + self._heavy.spent
+
+    @property
+    def settled_step(self) -> int:
+        """The step the model's weights are at now: ``step``, or the one before while a step writes them."""
+        with self._lock:
+            return self.step - 1 if self._in_step else self.step
 
     def _params_of(self, optimizer: torch.optim.Optimizer) -> tuple[frozenset[int], bool]:
         """The ids of the parameters ``optimizer`` updates, and whether they changed since its last step."""
@@ -479,19 +580,6 @@ class TrainingRecorder:
             return cached[1], True
         return cached[1], False
 
-    def _sample_of(self, p: torch.Tensor) -> torch.Tensor | None:
-        """The fixed random element indices compared for ``p`` (None: all of it)."""
-        n = p.numel()
-        if n <= UPDATE_SAMPLE:
-            return None
-        key = (tuple(p.shape), str(p.device))
-        cached = self._indices.get(id(p))
-        if cached is None or cached[0] != key:
-            chosen = np.sort(self._rng.choice(n, UPDATE_SAMPLE, replace=False))
-            cached = (key, torch.from_numpy(chosen).to(p.device))
-            self._indices[id(p)] = cached
-        return cached[1]
-
     def _layout_of(self, updated: frozenset[int]) -> _Layout:
         """The cheap tier's reads for the parameters ``updated`` (cached while nothing they depend on
         changes)."""
@@ -499,8 +587,8 @@ class TrainingRecorder:
         if layout is not None and layout.updated is updated and layout.tracked is self.layers \
                 and layout.key == _layout_key(layout.params):
             return layout
+        self._layout = None  # its buffers go before the new ones are made
         layers, names, weights, graded = [], [], [], []
-        moved: dict[torch.device, tuple[torch.dtype, list, list[int]]] = {}
         for layer in self.layers:
             params = [p for p in layer.params if id(p) in updated]
             if not params:
@@ -509,22 +597,27 @@ class TrainingRecorder:
             layers.append(layer)
             names.append(tuple(series_name(layer.name, stat) for stat in STATS[:3]))
             for p in params:
-                moves = p.grad is not None and p.layout == torch.strided
-                weights.append((i, p, moves))
+                weights.append((i, p, p.grad is not None and p.layout == torch.strided))
                 if p.grad is not None:
                     graded.append((i, p))
-                if moves:
-                    idx = self._sample_of(p)
-                    scale = 1.0 if idx is None else p.numel() / idx.numel()
-                    wide = torch.float64 if p.dtype in (torch.float64, torch.complex128) else torch.float32
-                    dtype, entries, sizes = moved.get(p.device, (wide, [], []))
-                    moved[p.device] = (torch.promote_types(dtype, wide), entries, sizes)
-                    entries.append((i, p, idx, scale))
-                    sizes.append((2 if p.is_complex() else 1) * (p.numel() if idx is None else idx.numel()))
-        for device, (dtype, entries, sizes) in list(moved.items()):
-            views = [_flat_view(p, idx, dtype) for _, p, idx, _ in entries]
-            buffer = torch.empty(sum(sizes), dtype=dtype, device=device) if sum(sizes) <= KEPT_BUFFER else None
-            moved[device] = (dtype, entries, sizes, views, buffer, None if buffer is None else buffer.split(sizes))
+        moving = [(i, p) for i, p, moves in weights if moves]
+        wide = any(p.dtype in (torch.float64, torch.complex128) for _, p in moving)
+        k = sample_size([p.numel() for _, p in moving], [2 if p.is_complex() else 1 for _, p in moving],
+                        COPY_BUDGET // (2 * (8 if wide else 4)))
+        grouped: dict[torch.device, tuple[torch.dtype, list, list[int]]] = {}
+        for j, (i, p) in enumerate(moving):
+            sample = None if p.numel() <= k else strided_sample(tuple(p.shape), k, self.seed, j)
+            scale = 1.0 if sample is None else p.numel() / k
+            kind = torch.float64 if p.dtype in (torch.float64, torch.complex128) else torch.float32
+            dtype, entries, sizes = grouped.get(p.device, (kind, [], []))
+            grouped[p.device] = (torch.promote_types(dtype, kind), entries, sizes)
+            entries.append((i, p, sample, scale))
+            sizes.append((2 if p.is_complex() else 1) * (p.numel() if sample is None else k))
+        moved = {}
+        for device, (dtype, entries, sizes) in grouped.items():
+            buffer = torch.empty(sum(sizes), dtype=dtype, device=device)
+            moved[device] = _Copies(dtype, entries, sizes, [_view(p, sample, dtype) for _, p, sample, _ in entries],
+                                    buffer, buffer.split(sizes))
         read = [p for _, p, _ in weights] + [p.grad for _, p in graded]
         devices = {t.device for t in read}
         plain = len(devices) == 1 and all(t.layout == torch.strided and t.dtype in _FOREACH for t in read)
@@ -533,31 +626,23 @@ class TrainingRecorder:
         return self._layout
 
     def _read_before(self, optimizer: torch.optim.Optimizer, cheap: bool, heavy: bool) -> _Pending:
+        """The cheap tier's reads before the step: the norms of the moved parameters (the update ratio's
+        base) and of the gradients, and a copy of the compared elements (into the layout's buffers)."""
         started = time.thread_time()
         updated, changed = self._params_of(optimizer)
         if (changed or heavy) and structure_key(self.model) != self._structure:
             self._arrange()
-        layout, norms, old = None, {}, {}
+        layout, norms = None, {}
         if cheap:
             layout = self._layout_of(updated)
-            read = layout.params + [p.grad for _, p in layout.graded]
-            if layout.device is not None:  # the usual case: one call for every norm
+            read = layout.base + [p.grad for _, p in layout.graded]
+            if layout.device is not None and read:  # the usual case: one call for every norm
                 norms = {layout.device: (range(len(read)), list(torch._foreach_norm(read)))}
-            else:
+            elif read:
                 norms = _norms(read)
-            for device, (dtype, entries, sizes, views, buffer, parts) in layout.moved.items():  # a copy: one cat
-                if buffer is None:
-                    old[device] = torch.cat(_gather(entries, views, dtype)).split(sizes)
-                else:  # small: into a buffer kept with the layout (no allocation, views made once)
-                    torch.cat(_gather(entries, views, dtype), out=buffer)
-                    old[device] = parts
-        cheap_cost = time.thread_time() - started
-        dead, snapshot = {}, None
-        if heavy:
-            snapshot = self._pictures() if self.snapshots.wants() else None
-            dead = self._dead_shares()
-        heavy_cost = time.thread_time() - started - cheap_cost
-        return _Pending(layout, norms, old, cheap_cost, heavy, heavy_cost, dead, snapshot)
+            for copies in layout.moved.values():  # one cat into the kept buffer (no allocation, split once)
+                torch.cat(_gather(copies), out=copies.buffer)
+        return _Pending(layout, norms, time.thread_time() - started, heavy)
 
     def _pictures(self) -> dict[str, Heatmap]:
         pictures = {}
@@ -603,36 +688,40 @@ class TrainingRecorder:
         return {targets[name]: dead_share(f) for name, f in flags.items() if f.rows}
 
     def _cheap_stats(self, pending: _Pending) -> list[tuple[float, float | None, float | None]]:
-        """Per layer of the layout: weight norm, gradient norm (None: no gradient), update ratio
-        (None: none), from one transfer per device."""
+        """Per layer of the layout, after the step: weight norm, gradient norm (None: no gradient), update
+        ratio (None: none), from one transfer per device."""
         layout = pending.layout
-        n_w, n_g = len(layout.weights), len(layout.graded)
-        position = n_w + n_g
-        parts = {}
-        for device, (dtype, entries, _, views, _, _) in layout.moved.items():
-            diffs = pending.old[device]  # the copies become old - new, in place
-            torch._foreach_sub_(diffs, _gather(entries, views, dtype))
-            parts[device] = (range(position, position + len(entries)), list(torch._foreach_norm(diffs)))
-            position += len(entries)
-        if layout.device is not None and len(parts) <= 1:  # one device: one stack, one transfer
-            diff_norms = [norm for _, values in parts.values() for norm in values]
-            floats = torch.stack([*pending.norms[layout.device][1], *diff_norms]).tolist()
+        n_b, n_g, n_w = len(layout.base), len(layout.graded), len(layout.weights)
+        position = n_b + n_g + n_w
+        diffs = {}
+        for device, copies in layout.moved.items():  # the kept copies become old - new, in place
+            copies.buffer.sub_(torch.cat(_gather(copies)))
+            diffs[device] = (range(position, position + len(copies.entries)), list(torch._foreach_norm(copies.parts)))
+            position += len(copies.entries)
+        if layout.device is not None and len(diffs) <= 1:  # one device: one stack, one transfer
+            before = pending.norms[layout.device][1] if pending.norms else []
+            after = torch._foreach_norm(layout.params)
+            floats = torch.stack([*before, *after, *(norm for _, values in diffs.values() for norm in values)]).tolist()
         else:
-            for device, (at, values) in pending.norms.items():
-                more_at, more = parts.get(device, ((), []))
-                parts[device] = ([*at, *more_at], [*values, *more])
+            parts = {device: (list(at), list(values)) for device, (at, values) in pending.norms.items()}
+            for extra in ({d: ([n_b + n_g + i for i in at], values) for d, (at, values) in _norms(layout.params).items()},
+                          diffs):
+                for device, (at, values) in extra.items():
+                    have_at, have = parts.setdefault(device, ([], []))
+                    have_at.extend(at)
+                    have.extend(values)
             floats = _as_floats(parts, position)
         count = len(layout.layers)
         weight_sq, base_sq, grad_sq, moved_sq = [0.0] * count, [0.0] * count, [0.0] * count, [0.0] * count
         has_grad, has_moved = [False] * count, [False] * count
-        for (i, _, moves), v in zip(layout.weights, floats):
-            weight_sq[i] += v * v
-            if moves:
-                base_sq[i] += v * v  # the update ratio's base: parameters the step moves
-        for (i, _), v in zip(layout.graded, floats[n_w:]):
+        for i, v in zip(layout.base_at, floats):  # the update ratio's base: the moved weights before the step
+            base_sq[i] += v * v
+        for (i, _), v in zip(layout.graded, floats[n_b:]):
             grad_sq[i] += v * v
             has_grad[i] = True
-        for (i, scale), v in zip(layout.moved_at, floats[n_w + n_g:]):
+        for (i, _, _), v in zip(layout.weights, floats[n_b + n_g:]):
+            weight_sq[i] += v * v
+        for (i, scale), v in zip(layout.moved_at, floats[n_b + n_g + n_w:]):
             moved_sq[i] += v * v * scale
             has_moved[i] = True
         out = []
@@ -641,12 +730,21 @@ class TrainingRecorder:
             out.append((math.sqrt(weight_sq[i]), math.sqrt(grad_sq[i]) if has_grad[i] else None, ratio))
         return out
 
-    def _record(self, pending: _Pending) -> None:
+    def _record(self, pending: _Pending) -> tuple[float, float]:
+        """Record a sampled step from after it (the model after step ``step``); returns the time each
+        tier took here (the bookkeeping is the cheap tier's when it sampled)."""
+        started = time.thread_time()
         step = self.step
+        stats = self._cheap_stats(pending) if pending.layout is not None else None
+        cheap_cost = time.thread_time() - started
+        dead, snapshot = {}, None
+        if pending.heavy:
+            snapshot = self._pictures() if self.snapshots.wants() else None
+            dead = self._dead_shares()
+        heavy_cost = time.thread_time() - started - cheap_cost
         records: dict[str, float] = {}
-        dead = pending.dead
-        if pending.layout is not None:
-            stats = self._cheap_stats(pending)
+        unchecked = dict(dead)
+        if stats is not None:
             largest = max((g for _, g, _ in stats if g is not None and math.isfinite(g)), default=0.0)
             for layer, names, (weight, grad, ratio) in zip(pending.layout.layers, pending.layout.names, stats):
                 records[names[0]] = weight
@@ -654,16 +752,19 @@ class TrainingRecorder:
                     records[names[1]] = grad
                 if ratio is not None:
                     records[names[2]] = ratio
-                self._check(layer.name, step, grad, largest, ratio, dead.get(layer.name))
-            dead = {name: share for name, share in dead.items() if name not in records}
-        for name, share in pending.dead.items():
+                self._check(layer.name, step, grad, largest, ratio, unchecked.pop(layer.name, None))
+        for name, share in dead.items():
             records[series_name(name, "dead_share")] = share
-        for name, share in dead.items():  # layers not in a cheap sample
+        for name, share in unchecked.items():  # layers not in a cheap sample
             self._check(name, step, None, 0.0, None, share)
         if records:
             self.layer_history.add(step, **records)
         if pending.heavy:
-            self.snapshots.add(step, pending.snapshot)
+            self.snapshots.add(step, snapshot)
+        spent = time.thread_time() - started - cheap_cost - heavy_cost
+        if stats is not None:
+            return cheap_cost + spent, heavy_cost
+        return cheap_cost, heavy_cost + spent
 
     # -- warnings ---------------------------------------------------------------------------------
     def _warn(self, kind: str, layer: str, step: int, text: str) -> None:
@@ -733,8 +834,9 @@ class TrainingRecorder:
             return [s for s, item in self.snapshots.items if item is not None]
 
     def snapshot_at(self, step: int, layer: str) -> tuple[int, Heatmap] | None:
-        """The picture of ``layer`` stored at the last snapshot at or before ``step`` (the first one
-        if ``step`` comes before it); None without any."""
+        """``(s, picture)``: ``layer``'s weights as they were after optimizer step ``s``, the last step at
+        or before ``step`` with a stored picture (the first one if ``step`` comes before it); None
+        without any."""
         with self._lock:
             taken = [(s, item[layer]) for s, item in self.snapshots.items if item is not None and layer in item]
         if not taken:
@@ -742,6 +844,17 @@ class TrainingRecorder:
         steps = [s for s, _ in taken]
         i = max(0, int(np.searchsorted(steps, step, side="right")) - 1)
         return taken[i]
+
+    def picture_at(self, step: int, layer: str) -> tuple[int, Heatmap, bool] | None:
+        """``(s, picture, live)``: ``layer``'s weights as they were after step ``s`` — for ``step`` -1, or
+        one at or past the step the model is at now, the weights now (``live``; ``s`` is that step),
+        else the stored picture :meth:`snapshot_at` finds. None when there is none."""
+        now = self.settled_step
+        if step < 0 or step >= now:
+            heat = self.live_picture(layer)
+            return None if heat is None else (now, heat, True)
+        found = self.snapshot_at(step, layer)
+        return None if found is None else (*found, False)
 
     def live_picture(self, layer: str) -> Heatmap | None:
         """``layer``'s weights as they are now, pooled like the snapshots."""
@@ -753,15 +866,13 @@ class TrainingRecorder:
 
     @property
     def memory_bytes(self) -> int:
-        """Bytes held by the records: series, snapshots, the probe rows, index sets and the kept
-        before-step copy buffer."""
+        """Bytes held by the records: the series, the snapshots, the probe rows, and the compared
+        elements' kept before-step copy with the after-step read of them (as large)."""
         with self._lock:
             snaps = sum(h.values.nbytes + 256 for _, item in self.snapshots.items if item for h in item.values())
-            indices = sum(t.numel() * t.element_size() for _, t in self._indices.values())
-            moved = self._layout.moved.values() if self._layout is not None else ()
-            buffers = sum(b.numel() * b.element_size() for *_, b, _ in moved if b is not None)
+            copies = self._layout.copy_bytes if self._layout is not None else 0
         probe = 0 if self.probe is None else self.probe.nbytes
-        return self.metrics.nbytes + self.layer_history.nbytes + snaps + indices + buffers + probe
+        return self.metrics.nbytes + self.layer_history.nbytes + snaps + copies + probe
 
     @property
     def overhead(self) -> float:
