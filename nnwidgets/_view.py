@@ -15,6 +15,8 @@ import traitlets
 from . import _live
 from ._sync import ThreadSafeWidget
 from .core import Inspector, ModelChanged
+from .core.live import MAX_MESSAGES_PER_S
+from .core.live import messages as live_messages
 from .core.scheduler import Slot, scheduler
 from .core.tasks import NotReady, Task
 
@@ -98,6 +100,7 @@ class View(ThreadSafeWidget):
         self._closed = False
         self._parked = False
         self._stale: set[str] = set()
+        self._deferred: dict[str, tuple[Task, Callable[[Any], None]]] = {}
         self._last_live = 0.0
         self._following = False
         self._ready = False
@@ -128,6 +131,10 @@ class View(ThreadSafeWidget):
         if changes == {"settled"}:  # training paused: what a live refresh skipped is drawn now
             if self.working:
                 self._catch_up()
+                with self._lock:
+                    deferred, self._deferred = self._deferred, {}
+                for name, (task, deliver) in deferred.items():
+                    self.request(name, task, deliver)
             return
         if "live" in changes and not self._live_due():
             self._stale |= changes - {"live"}  # drawn at the next refresh this view takes, or after training
@@ -143,6 +150,8 @@ class View(ThreadSafeWidget):
         """Whether a refresh while the model trains may redraw this view now (``live_rate``)."""
         now = time.monotonic()
         if not self.auto_refresh or self.live_rate <= 0 or now - self._last_live < 1 / self.live_rate:
+            return False
+        if live_messages.per_second() > MAX_MESSAGES_PER_S * 0.6:  # many views: the later ones wait for the pause
             return False
         self._last_live = now
         return True
@@ -187,9 +196,18 @@ class View(ThreadSafeWidget):
 
     # -- asking the scheduler -----------------------------------------------------------------
     def request(self, name: str, task: Task, deliver: Callable[[Any], None]) -> None:
-        """Show ``task``'s result through ``deliver`` once ready; the newest request per ``name`` wins."""
+        """Show ``task``'s result through ``deliver`` once ready; the newest request per ``name`` wins.
+        While the model trains, work over the data that runs the model (fits, passes over X) waits
+        until training pauses: it would be stale before it ended, and it would slow the training."""
         if self._closed:
             return
+        if task.lane == "slow" and task.runs_model and self.inspector.deferring_slow_work:
+            with self._lock:
+                self._deferred[name] = (task, deliver)
+                self._statuses[name] = (f"{task.describe(self.inspector)}: waits for training to pause", None)
+            self._show_status()
+            return
+        self._deferred.pop(name, None)
         with self._lock:
             slot = self._slots.get(name)
             if slot is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from typing import Any
 
 import numpy as np
@@ -33,6 +34,20 @@ def thinned(steps: np.ndarray, values: np.ndarray, points: int = CURVE_POINTS) -
     stride = -(-len(steps) // (points - 1))
     keep = np.unique(np.r_[np.arange(0, len(steps), stride), len(steps) - 1])
     return steps[keep], values[keep]
+
+
+_trainers: "weakref.WeakSet[Trainer]" = weakref.WeakSet()
+
+
+def _halt_all() -> None:
+    for trainer in list(_trainers):
+        trainer._halt()
+
+
+try:
+    threading._register_atexit(_halt_all)  # runs before the interpreter tears down
+except (AttributeError, RuntimeError):
+    pass
 
 
 class Trainer(View):
@@ -132,6 +147,7 @@ class Trainer(View):
         self._gate = None
         self._pacer = Pacer(self._send_state)
         super().__init__(inspector, **kwargs)
+        _trainers.add(self)
         with self.hold_sync():
             self.set_trait("optimizers", [*OPTIMIZERS, *self._custom])
             self.lr, self.optimizer, self.batch_size = loop.lr, loop.optimizer_name, loop.batch_size
@@ -367,6 +383,17 @@ class Trainer(View):
 
     def describe_failure(self, name: str) -> str:
         return {"training": "training stopped", "page": "waiting for the cell"}.get(name, f"{name} failed")
+
+    def _halt(self) -> None:
+        """At interpreter exit: stop playing and wait for the step in progress (a daemon thread still
+        inside torch while Python finalises aborts the process)."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+            thread = self._thread
+        self._pacer.cancel()
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout=10)
 
     def close(self) -> None:
         """Stop playing, stop listening to cells, close the widget."""

@@ -186,3 +186,44 @@ def test_training_in_a_thread_with_a_copy_on_the_side_stays_exact():
     for a, b in zip(model.parameters(), twin.parameters()):
         assert torch.equal(a, b)
     assert np.array_equal(decode_array(heat.heatmap["values"]), model[0].weight.detach().numpy())
+
+
+def test_work_over_the_data_waits_for_training_to_pause():
+    """A fit over the data is stale before it ends while the weights move: it waits, then runs once."""
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    gam = nw.GamExplainer(s)
+    gam.wait()
+    statuses = []
+    train(model, X, y, seconds=1.5, on_step=lambda step: statuses.append(gam.status) if step % 50 == 0 else None)
+    assert any("waits for training to pause" in text for text in statuses), statuses
+    settled(s)
+    gam.wait()
+    assert gam.status == "" and not gam.error
+    with torch.no_grad():  # the GAM was fitted to the model as it is after the loop
+        now = torch.softmax(model(torch.tensor(X[:1], dtype=torch.float32)), 1)[0].numpy()
+    np.testing.assert_allclose(s.prediction, now, rtol=1e-5, atol=1e-6)
+    assert gam.surrogate is not None
+    assert s.peek(gam.fit_task)[0]  # fitted for the current model version
+
+
+def test_many_views_stay_under_the_message_limit():
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    views = [nw.WeightHeatmap(s, layer="0") for _ in range(60)]
+    for view in views:
+        view.wait()
+    sent = []
+    original = message_counter.sent
+    message_counter.sent = lambda: (sent.append(time.monotonic()), original())[-1]
+    try:
+        start = time.monotonic()
+        train(model, X, y, seconds=3)
+        end = time.monotonic()
+    finally:
+        message_counter.sent = original
+    windows = [sum(1 for t in sent if a <= t < a + 1) for a in np.arange(start, end - 1, 0.05)]
+    assert 0 < sum(start < t < end for t in sent) and max(windows) <= MAX_MESSAGES_PER_S, max(windows)
+    settled(s)

@@ -16,13 +16,14 @@ class Series:
 
     Every pair is kept until the series is full; then every other pair is dropped and from then on
     only every second offered pair is kept (then every fourth, ...). Like a ring buffer its size is
-    bounded, but it thins the whole run evenly instead of forgetting its start.
+    bounded, but it thins the whole run evenly instead of forgetting its start; the newest pair is
+    always there too (so at most ``capacity + 1`` pairs).
 
     >>> s = Series(capacity=4)
     >>> for step in range(10):
     ...     s.add(step, float(step))
     >>> s.steps.tolist(), s.stride
-    ([0, 4, 8], 4)
+    ([0, 4, 8, 9], 4)
     """
 
     def __init__(self, capacity: int = DEFAULT_POINTS) -> None:
@@ -32,10 +33,12 @@ class Series:
         self.stride = 1
         self._offered = 0
         self._n = 0
+        self._last: tuple[int, float] | None = None
         self._steps = np.empty(capacity, dtype=np.int64)
         self._values = np.empty(capacity, dtype=np.float64)
 
     def add(self, step: int, value: float) -> None:
+        self._last = (step, value)  # the newest pair is always shown, whatever the thinning keeps
         keep = self._offered % self.stride == 0
         self._offered += 1
         if not keep:
@@ -52,19 +55,26 @@ class Series:
         self._values[self._n] = value
         self._n += 1
 
+    def _with_last(self) -> tuple[np.ndarray, np.ndarray]:
+        steps, values = self._steps[: self._n], self._values[: self._n]
+        if self._last is not None and (self._n == 0 or steps[-1] != self._last[0]):
+            return np.append(steps, self._last[0]), np.append(values, self._last[1])
+        return steps.copy(), values.copy()
+
     @property
     def steps(self) -> np.ndarray:
-        return self._steps[: self._n].copy()
+        return self._with_last()[0]
 
     @property
     def values(self) -> np.ndarray:
-        return self._values[: self._n].copy()
+        return self._with_last()[1]
 
     def pairs(self) -> list[tuple[int, float]]:
-        return list(zip(self._steps[: self._n].tolist(), self._values[: self._n].tolist()))
+        steps, values = self._with_last()
+        return list(zip(steps.tolist(), values.tolist()))
 
     def __len__(self) -> int:
-        return self._n
+        return len(self._with_last()[0])
 
     @property
     def nbytes(self) -> int:

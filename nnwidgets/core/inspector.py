@@ -97,6 +97,7 @@ class Inspector(Selection):
         self.preprocess = preprocess
         self.version = 0
         self.training = False  # the model moved within the last moments (steps heard, metrics logged)
+        self.deferring_slow_work = False  # while training: fits and passes over X wait for a pause
         self._signature = model_signature(model)
         self._changes_lock = threading.RLock()
         self._steps = _StepsOf(self)

@@ -4,8 +4,8 @@ Each optimizer step of a model with an inspector (heard through :mod:`.steps`) o
 ``monitor.log(...)`` marks the inspector as *moving*. One daemon thread, the ticker, then refreshes
 moving inspectors (``check_for_changes(live=True)``) a few times a second, so their views recompute in the
 background while the user's loop goes on. The ticker keeps to a budget: it refreshes only while the work
-it caused takes at most ``DUTY`` of the wall time, while the widgets send fewer than ``MAX_MESSAGES_PER_S``
-messages; a refresh that would not fit the budget is dropped, never queued (work still running counts,
+it caused takes at most ``DUTY`` of the wall time, and while the messages sent in the last second plus those
+the last refresh caused stay under 60 % of ``MAX_MESSAGES_PER_S``; a refresh that would not fit the budget is dropped, never queued (work still running counts,
 so a slow view's refresh waits for it). Once a
 model has not moved for ``QUIET_S``, a last exact refresh shows the model as it is."""
 
@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections import deque
 from typing import Any
 
 from .scheduler import scheduler
@@ -22,34 +23,33 @@ TICK_S = 0.1
 QUIET_S = 0.5
 DUTY = 0.015  # at most this share of the wall time goes to work caused by live refreshes
 MAX_MESSAGES_PER_S = 100
-MESSAGE_HEADROOM = 0.6  # refresh only while the widgets send under 60 % of that
+MESSAGE_HEADROOM = 0.6  # refresh only while what is sent plus what a refresh sends stays under 60 % of that
 
 
 class _Messages:
-    """Counts messages sent to the page over the last second (every thread's)."""
+    """Counts messages sent to the page (every thread's): in all, and over the last second exactly."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._second = 0
-        self._count = 0
-        self._previous = 0
+        self._recent: deque[float] = deque()
+        self.total = 0
 
     def sent(self) -> None:
-        now = int(time.monotonic())
-        with self._lock:
-            if now != self._second:
-                self._previous = self._count if now == self._second + 1 else 0
-                self._second, self._count = now, 0
-            self._count += 1
-
-    def per_second(self) -> float:
-        """Messages in the last second (the current second's, plus the previous one's share)."""
         now = time.monotonic()
         with self._lock:
-            second = int(now)
-            current = self._count if second == self._second else 0
-            previous = self._previous if second == self._second else (self._count if second == self._second + 1 else 0)
-            return current + previous * (1 - (now - second))
+            self.total += 1
+            self._recent.append(now)
+            self._forget(now)
+
+    def per_second(self) -> float:
+        """Messages sent in the last second."""
+        with self._lock:
+            self._forget(time.monotonic())
+            return float(len(self._recent))
+
+    def _forget(self, now: float) -> None:
+        while self._recent and self._recent[0] <= now - 1.0:
+            self._recent.popleft()
 
 
 messages = _Messages()
@@ -74,6 +74,8 @@ class Ticker:
         self._moving: "weakref.WeakKeyDictionary[Any, _Moving]" = weakref.WeakKeyDictionary()
         self._thread: threading.Thread | None = None
         self._last_work = (time.monotonic(), 0.0)  # (when, scheduler busy seconds) at the last refresh
+        self._messages_at_refresh = 0  # messages.total when the last refresh began
+        self._refresh_messages = 0.0  # how many messages the last refresh caused (at least)
         self.refreshes = 0
         self.skipped = 0
         self._closed = False
@@ -99,11 +101,13 @@ class Ticker:
             state.last_move = now
             return
         with self._lock:
-            if not self._moving:  # work done before training began is not the live refreshes' to pay for
+            if not self._moving:  # work and messages from before training began are not the refreshes' to pay for
                 self._last_work = (now - TICK_S, scheduler().busy_seconds())
+                self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
             if inspector not in self._moving:
                 self._moving[inspector] = _Moving(now)
                 inspector.training = True
+                inspector.deferring_slow_work = True
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._run, name="nnwidgets-live", daemon=True)
                 self._thread.start()
@@ -130,13 +134,20 @@ class Ticker:
         when, busy = self._last_work
         work = scheduler().busy_seconds() - busy
         elapsed = now - when
-        if work > DUTY * elapsed or messages.per_second() > MAX_MESSAGES_PER_S * MESSAGE_HEADROOM:
+        # What the last refresh sent (every view's redraw) must fit beside what is being sent now.
+        self._refresh_messages = max(self._refresh_messages, messages.total - self._messages_at_refresh)
+        if work > DUTY * elapsed:
+            self.skipped += 1
+            return False
+        if messages.per_second() + self._refresh_messages > MAX_MESSAGES_PER_S * MESSAGE_HEADROOM:
+            self._refresh_messages *= 0.95  # a burst of other messages must not stop live views for good
             self.skipped += 1
             return False
         return True
 
     def _refresh(self, inspector: Any, live: bool) -> None:
         self._last_work = (time.monotonic(), scheduler().busy_seconds())
+        self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
         self.refreshes += 1
         try:
             inspector.check_for_changes(live=live)
@@ -145,14 +156,20 @@ class Ticker:
                 raise
 
     def _settle(self, inspector: Any) -> None:
+        """The model stopped moving: one exact refresh, views draw what they skipped or deferred, and
+        only then ``training`` turns False (a caller waiting for it then finds the views' work asked for)."""
         with self._lock:
             self._moving.pop(inspector, None)
-            inspector.training = False
+            inspector.deferring_slow_work = False
         try:
             self._refresh(inspector, live=False)
         except Exception:
             pass  # shown by the views; the ticker goes on for other models
-        inspector.settle_views()  # views that skipped the last live refresh draw it now
+        finally:
+            inspector.settle_views()  # views that skipped the last live refresh draw it now
+            with self._lock:
+                if inspector not in self._moving:  # unless it moved again meanwhile
+                    inspector.training = False
 
 
 _ticker = Ticker()
