@@ -289,6 +289,8 @@ class View(ThreadSafeWidget):
         asked for in turn (a GAM fit, then its terms for the row). For scripts and tests."""
         deadline = None if timeout is None else time.monotonic() + timeout
         self._catch_up()  # asked for explicitly: a view out of sight or in a hidden tab computes too
+        if self._deferred:  # work waiting for training to pause: it is asked for once it pauses
+            self.inspector.wait_for_pause(None if deadline is None else max(0.0, deadline - time.monotonic()))
         while True:
             with self._lock:
                 pending = [s for s in self._slots.values() if not s.settled.is_set()]

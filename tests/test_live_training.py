@@ -15,6 +15,7 @@ import nnwidgets as nw
 from nnwidgets.core import decode_array
 from nnwidgets.core.live import MAX_MESSAGES_PER_S, ticker
 from nnwidgets.core.live import messages as message_counter
+from nnwidgets.core.tasks import Lime
 
 
 def digits_like(rows=600, seed=0):
@@ -227,3 +228,17 @@ def test_many_views_stay_under_the_message_limit():
     windows = [sum(1 for t in sent if a <= t < a + 1) for a in np.arange(start, end - 1, 0.05)]
     assert 0 < sum(start < t < end for t in sent) and max(windows) <= MAX_MESSAGES_PER_S, max(windows)
     settled(s)
+
+
+def test_a_view_asked_for_right_after_the_loop_waits_for_the_pause():
+    """The notebook pattern: a training cell, then at once a view whose work waits for training to
+    pause; its result is there when asked for (not None), computed on the trained model."""
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    train(model, X, y, steps=100)
+    assert s.training
+    lime = nw.LimeExplainer(s, num_samples=300)
+    result = lime.result
+    assert result is not None and not lime.error
+    assert s.peek(Lime(tuple(s.values.tolist()), s.target_class, lime.options))[1] is result

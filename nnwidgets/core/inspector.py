@@ -96,7 +96,8 @@ class Inspector(Selection):
         self.predictor = Predictor(model, preprocess)
         self.preprocess = preprocess
         self.version = 0
-        self.training = False  # the model moved within the last moments (steps heard, metrics logged)
+        self._paused = threading.Event()  # set while not training
+        self._paused.set()
         self.deferring_slow_work = False  # while training: fits and passes over X wait for a pause
         self._signature = model_signature(model)
         self._changes_lock = threading.RLock()
@@ -281,9 +282,24 @@ class Inspector(Selection):
         self._notify({"model", "live"} if live else {"model"})
         return True
 
+    def wait_for_pause(self, timeout: float | None = None) -> bool:
+        """Block until the model stopped training and its views asked for what they deferred (True),
+        or ``timeout`` passed (False)."""
+        return self._paused.wait(timeout)
+
     def settle_views(self) -> None:
         """Training paused: tell views that skipped a live refresh (to keep to their rate) to draw it."""
         self._notify({"settled"})
+
+    @property
+    def training(self) -> bool:
+        """Whether the model moved within the last moments (steps heard, metrics logged): its views
+        follow it live until it pauses."""
+        return not self._paused.is_set()
+
+    @training.setter
+    def training(self, value: bool) -> None:
+        (self._paused.clear if value else self._paused.set)()
 
     def moved(self) -> None:
         """Say that the model just changed (a training step the optimizer hooks cannot see, such as
