@@ -21,7 +21,7 @@ from .scheduler import scheduler
 
 TICK_S = 0.1
 QUIET_S = 0.5
-DUTY = 0.015  # at most this share of the wall time goes to work caused by live refreshes
+DUTY = 0.01  # at most this share of the wall time goes to work caused by live refreshes
 MAX_MESSAGES_PER_S = 100
 MESSAGE_HEADROOM = 0.6  # refresh only while what is sent plus what a refresh sends stays under 60 % of that
 
@@ -74,6 +74,7 @@ class Ticker:
         self._moving: "weakref.WeakKeyDictionary[Any, _Moving]" = weakref.WeakKeyDictionary()
         self._thread: threading.Thread | None = None
         self._last_work = (time.monotonic(), 0.0)  # (when, scheduler busy seconds) at the last refresh
+        self._own_s = 0.0  # time this thread spent refreshing
         self._messages_at_refresh = 0  # messages.total when the last refresh began
         self._refresh_messages = 0.0  # how many messages the last refresh caused (at least)
         self.refreshes = 0
@@ -102,7 +103,7 @@ class Ticker:
             return
         with self._lock:
             if not self._moving:  # work and messages from before training began are not the refreshes' to pay for
-                self._last_work = (now - TICK_S, scheduler().busy_seconds())
+                self._last_work = (now - TICK_S, self._busy())
                 self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
             if inspector not in self._moving:
                 self._moving[inspector] = _Moving(now)
@@ -132,7 +133,7 @@ class Ticker:
 
     def _may_refresh(self, inspector: Any, now: float) -> bool:
         when, busy = self._last_work
-        work = scheduler().busy_seconds() - busy
+        work = self._busy() - busy
         elapsed = now - when
         # What the last refresh sent (every view's redraw) must fit beside what is being sent now.
         self._refresh_messages = max(self._refresh_messages, messages.total - self._messages_at_refresh)
@@ -145,8 +146,14 @@ class Ticker:
             return False
         return True
 
+    def _busy(self) -> float:
+        """Seconds of work so far: the scheduler's workers', and this thread's own refreshes (views that
+        draw at once, such as a heatmap pooled inline, do it here)."""
+        return scheduler().busy_seconds() + self._own_s
+
     def _refresh(self, inspector: Any, live: bool) -> None:
-        self._last_work = (time.monotonic(), scheduler().busy_seconds())
+        started = time.monotonic()
+        self._last_work = (started, self._busy())
         self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
         self.refreshes += 1
         try:
@@ -154,6 +161,8 @@ class Ticker:
         except Exception:  # a model broken mid-training: the views say so on the next exact refresh
             if not live:
                 raise
+        finally:
+            self._own_s += time.monotonic() - started
 
     def _settle(self, inspector: Any) -> None:
         """The model stopped moving: one exact refresh, views draw what they skipped or deferred, and
