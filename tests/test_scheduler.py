@@ -202,3 +202,25 @@ def test_the_process_exits_normally_with_work_in_flight(tmp_path):
     assert "leaving with work in flight" in result.stdout
     assert "terminate called" not in result.stderr
     assert "Traceback" not in result.stderr and "Exception ignored" not in result.stderr, result.stderr[-2000:]
+
+
+def test_workers_started_from_a_daemon_thread_are_not_daemons():
+    """The live ticker (a daemon) asks for work: a worker inheriting daemon status would be cut off
+    inside torch at interpreter exit, which aborts the process."""
+    sched = Scheduler()
+    seen, done = {}, threading.Event()
+
+    def run(job):
+        seen["daemon"] = threading.current_thread().daemon
+        return 1
+
+    def ask():
+        slot = Slot(lambda result: done.set(), lambda error: done.set())
+        sched.request(slot, ("k", 0, "z"), run, cache=ResultCache(), keep=1, lane="quick", priority=0, describe="z")
+
+    daemon_caller = threading.Thread(target=ask, daemon=True)
+    daemon_caller.start()
+    daemon_caller.join()
+    assert done.wait(10)
+    assert seen["daemon"] is False
+    sched.shutdown()

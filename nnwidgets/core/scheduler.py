@@ -297,7 +297,7 @@ class Scheduler:
 
     def _start(self, lane: str) -> None:
         if self._threads[lane] is None:
-            thread = threading.Thread(target=self._work, args=(lane,), name=f"nnwidgets-{lane}")
+            thread = threading.Thread(target=self._work, args=(lane,), name=f"nnwidgets-{lane}", daemon=False)  # not inherited from a daemon caller (the live ticker)
             self._threads[lane] = thread
             thread.start()
 
