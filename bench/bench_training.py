@@ -3,8 +3,8 @@ nnwidgets watching, measured in one run. The overhead is the median, over pairs 
 watched block's mean step time over the unwatched one's (the machine's speed drifts between pairs).
 
 Two identical models train side by side in alternating blocks: one nobody watches (the baseline), one with
-views open (Dashboard, WeightHeatmap, ModelExplorer and, when present, a TrainingMonitor that the loop
-also logs to). Between blocks the live refreshes are let finish, so a block of the baseline never pays for
+views open and shown as on a page (Dashboard on its first tab, WeightHeatmap, ModelExplorer, and a
+TrainingMonitor that the loop also logs to). Between blocks the live refreshes are let finish, so a block of the baseline never pays for
 the watched model's work. Target: ≤ 3 % more time per step, on notebook 03's loop (digits, a small MLP,
 full-batch Adam) and on a loop over a 100 M-parameter model (sampling adapts: fewer refreshes per second).
 Run: `.venv/bin/python bench/bench_training.py [--quick]`."""
@@ -40,6 +40,14 @@ def settle(inspector: nw.Inspector, views: list) -> None:
         time.sleep(0.05)
     for view in views:
         view.wait()
+
+
+def on_page(*views) -> list:
+    """What the page tells a displayed view (as js/lib/lifecycle.js does): a layout on the page parks its
+    hidden tabs, as in a notebook, where only the selected tab computes."""
+    for view in views:
+        view._on_message(view, {"event": "view", "shown": True}, [])
+    return list(views)
 
 
 def block(step, seconds: float, min_steps: int) -> list[float]:
@@ -117,9 +125,9 @@ def notebook_03(blocks: int, seconds: float) -> None:
 
     def views(model):
         s = nw.Inspector(model, X, y=y, class_names=[str(d) for d in range(10)])
-        shown = [nw.Dashboard(s), nw.WeightHeatmap(s), nw.ModelExplorer(s)]
-        monitor = nw.TrainingMonitor(s) if hasattr(nw, "TrainingMonitor") else None
-        return s, shown + ([monitor] if monitor is not None else []), monitor
+        shown = on_page(nw.Dashboard(s), nw.WeightHeatmap(s), nw.ModelExplorer(s))
+        monitor = on_page(nw.TrainingMonitor(s))[0]
+        return s, shown + [monitor], monitor
 
     compare("notebook 03's loop: digits (1,797 x 64), MLP 64-32-16-10, full-batch Adam", make, batch, views, blocks, seconds, 200)
 
@@ -140,9 +148,9 @@ def hundred_million(blocks: int, seconds: float) -> None:
 
     def views(model):
         s = nw.Inspector(model)
-        shown = [nw.WeightHeatmap(s), nw.ModelExplorer(s)]
-        monitor = nw.TrainingMonitor(s) if hasattr(nw, "TrainingMonitor") else None
-        return s, shown + ([monitor] if monitor is not None else []), monitor
+        shown = on_page(nw.WeightHeatmap(s), nw.ModelExplorer(s))
+        monitor = on_page(nw.TrainingMonitor(s))[0]
+        return s, shown + [monitor], monitor
 
     params = sum(p.numel() for p in make().parameters())
     compare(f"a {params / 1e6:.0f} M-parameter MLP ({depth} x Linear({width}, {width})), batch 32, Adam", make, (inputs, targets),
