@@ -4,10 +4,10 @@ Each optimizer step of a model with an inspector (heard through :mod:`.steps`) o
 ``monitor.log(...)`` marks the inspector as *moving*. One daemon thread, the ticker, then refreshes
 moving inspectors (``check_for_changes(live=True)``) a few times a second, so their views recompute in the
 background while the user's loop goes on. The ticker keeps to a budget: it refreshes only while the work
-it caused takes at most ``DUTY`` of the wall time, and while the messages sent in the last second plus those
-the last refresh caused stay under 60 % of ``MAX_MESSAGES_PER_S``; a refresh that would not fit the budget is dropped, never queued (work still running counts,
-so a slow view's refresh waits for it). Once a
-model has not moved for ``QUIET_S``, a last exact refresh shows the model as it is."""
+it caused (on the scheduler's workers and on its own thread) took at most ``DUTY`` of the wall time, and
+while the messages sent in the last second plus those its last refresh sent stay under 60 % of
+``MAX_MESSAGES_PER_S``; a refresh that does not fit is dropped, never queued. Once a model has not moved
+for ``QUIET_S``, a last exact refresh shows the model as it is."""
 
 from __future__ import annotations
 
@@ -56,13 +56,11 @@ messages = _Messages()
 
 
 class _Moving:
-    __slots__ = ("since", "last_move", "last_refresh", "work_before")
+    __slots__ = ("since", "last_move")
 
     def __init__(self, now: float) -> None:
         self.since = now
         self.last_move = now
-        self.last_refresh = 0.0
-        self.work_before = 0.0
 
 
 class Ticker:
