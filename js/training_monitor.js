@@ -14,7 +14,7 @@ import {
   stepAtPosition,
   tickLabel,
 } from "./lib/axes.js";
-import { lutIndex, paint, symmetricLimit } from "./lib/colormap.js";
+import { drawCells, lutIndex, symmetricLimit } from "./lib/colormap.js";
 import { busyIndicator, el, showStatus, STATUS_EVENTS, tooltip } from "./lib/dom.js";
 import { formatCount, formatExact } from "./lib/format.js";
 import { cellAt, cellSpan, fitLayout } from "./lib/heatmap_geometry.js";
@@ -324,21 +324,7 @@ function render({ model, el: host, signal }) {
     heatLayout = fitLayout(rows, cols, HEAT_MAX, HEAT_MAX, 24);
     const lut = decodeArray(model.get("colormap"));
     const limit = symmetricLimit(heat.min, heat.max);
-    const cells = document.createElement("canvas");
-    cells.width = cols;
-    cells.height = rows;
-    const cellCtx = cells.getContext("2d");
-    const image = cellCtx.createImageData(cols, rows);
-    paint(heatValues, limit, lut, image.data);
-    cellCtx.putImageData(image, 0, 0);
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(heatLayout.width * dpr);
-    canvas.height = Math.round(heatLayout.height * dpr);
-    canvas.style.width = `${heatLayout.width}px`;
-    canvas.style.height = `${heatLayout.height}px`;
-    const ctx = canvas.getContext("2d");
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(cells, 0, 0, canvas.width, canvas.height);
+    drawCells(canvas, heatValues, rows, cols, heatLayout, lut, limit);
     drawColorbar(lut, heat, limit);
     const [mr, mc] = heat.shape;
     heatNote.textContent = `${formatCount(mr)}×${formatCount(mc)} ${heat.dtype}` +

@@ -1,7 +1,7 @@
 // WeightHeatmap view: canvas heatmap, hover for exact values, drag a box to zoom, double-click resets.
 import "./weight_heatmap.css";
 import { decodeArray } from "./lib/array.js";
-import { lutIndex, paint, symmetricLimit } from "./lib/colormap.js";
+import { drawCells, lutIndex, symmetricLimit } from "./lib/colormap.js";
 import { el, tooltip } from "./lib/dom.js";
 import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
@@ -124,24 +124,7 @@ function render({ model, el: host, signal }) {
     layout = fitLayout(rows, cols, MAX_WIDTH, MAX_HEIGHT);
     const lut = decodeArray(model.get("colormap"));
     const limit = symmetricLimit(heat.min, heat.max);
-
-    const cells = document.createElement("canvas");
-    cells.width = cols;
-    cells.height = rows;
-    const cellCtx = cells.getContext("2d");
-    const image = cellCtx.createImageData(cols, rows);
-    paint(values, limit, lut, image.data);
-    cellCtx.putImageData(image, 0, 0);
-
-    const dpr = window.devicePixelRatio || 1;
-    canvas.width = Math.round(layout.width * dpr);
-    canvas.height = Math.round(layout.height * dpr);
-    canvas.style.width = `${layout.width}px`;
-    canvas.style.height = `${layout.height}px`;
-    const ctx = canvas.getContext("2d");
-    ctx.imageSmoothingEnabled = false;
-    ctx.drawImage(cells, 0, 0, canvas.width, canvas.height);
-
+    drawCells(canvas, values, rows, cols, layout, lut, limit);
     drawColorbar(barCanvas, lut, heat, limit);
     barMin.textContent = `min ${formatExact(heat.min, heat.values.dtype)}`;
     barMax.textContent = `max ${formatExact(heat.max, heat.values.dtype)}`;

@@ -108,6 +108,13 @@ class FittedView(TabularView):
         self._fitted: tuple[int, Task] | None = None
         super().__init__(source, X, **kwargs)
 
+    @traitlets.validate("fit_rows", "score_rows")  # traits of the subclasses that sample their fit
+    def _check_rows(self, proposal: dict) -> int:
+        least = 0 if proposal["trait"].name == "fit_rows" else 1
+        if proposal["value"] < least:
+            raise traitlets.TraitError(f"{proposal['trait'].name} must be at least {least}, got {proposal['value']}")
+        return proposal["value"]
+
     @property
     def fit_task(self) -> Task:
         raise NotImplementedError

@@ -98,13 +98,6 @@ class GamExplainer(FittedView):
             raise traitlets.TraitError(f"lam must be positive, got {proposal['value']}")
         return proposal["value"]
 
-    @traitlets.validate("fit_rows", "score_rows")
-    def _check_rows(self, proposal: dict) -> int:
-        least = 0 if proposal["trait"].name == "fit_rows" else 1
-        if proposal["value"] < least:
-            raise traitlets.TraitError(f"{proposal['trait'].name} must be at least {least}, got {proposal['value']}")
-        return proposal["value"]
-
     @traitlets.observe("n_splines", "lam", "gridsearch", "target", "fit_rows", "score_rows")
     def _on_options(self, _: dict) -> None:
         if self._ready:

@@ -79,13 +79,6 @@ class Surrogates(FittedView):
             raise traitlets.TraitError(f"max_depth must be between 1 and 6 (a tree people can read), got {proposal['value']}")
         return proposal["value"]
 
-    @traitlets.validate("fit_rows", "score_rows")
-    def _check_rows(self, proposal: dict) -> int:
-        least = 0 if proposal["trait"].name == "fit_rows" else 1
-        if proposal["value"] < least:
-            raise traitlets.TraitError(f"{proposal['trait'].name} must be at least {least}, got {proposal['value']}")
-        return proposal["value"]
-
     @traitlets.observe("target", "max_depth", "fit_rows", "score_rows")
     def _on_options(self, _: dict) -> None:
         if self._ready:

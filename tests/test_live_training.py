@@ -44,6 +44,19 @@ def train(model, X, y, seconds=None, steps=None, on_step=None):
     return optimizer, done
 
 
+def messages_while_training(model, X, y, seconds):
+    """Train for ``seconds``, noting when each message to the page was sent: (times, start, end)."""
+    sent = []
+    original = message_counter.sent
+    message_counter.sent = lambda: (sent.append(time.monotonic()), original())[-1]
+    try:
+        start = time.monotonic()
+        train(model, X, y, seconds=seconds)
+        return sent, start, time.monotonic()
+    finally:
+        message_counter.sent = original
+
+
 def settled(inspector, timeout=20):
     """Wait (polling the inspector, not sleeping a fixed time) until live refreshes ended."""
     deadline = time.monotonic() + timeout
@@ -84,16 +97,9 @@ def test_redraws_keep_to_live_rate_and_the_page_message_budget():
     dashboard = nw.Dashboard(s)
     heat = nw.WeightHeatmap(s, live_rate=2.0)
     dashboard.wait(), heat.wait()
-    sent, heat_redraws = [], []
-    original = message_counter.sent
-    message_counter.sent = lambda: (sent.append(time.monotonic()), original())[-1]
+    heat_redraws = []
     heat.observe(lambda change: heat_redraws.append(time.monotonic()), "heatmap")
-    try:
-        start = time.monotonic()
-        train(model, X, y, seconds=3)
-        end = time.monotonic()
-    finally:
-        message_counter.sent = original
+    sent, start, end = messages_while_training(model, X, y, seconds=3)
     seconds = end - start
     assert 1 <= len([t for t in heat_redraws if start < t < end]) <= 2 * seconds + 1
     assert any(start < t < end for t in sent)  # the views did talk to the page while the loop ran
@@ -216,15 +222,7 @@ def test_many_views_stay_under_the_message_limit():
     views = [nw.WeightHeatmap(s, layer="0") for _ in range(60)]
     for view in views:
         view.wait()
-    sent = []
-    original = message_counter.sent
-    message_counter.sent = lambda: (sent.append(time.monotonic()), original())[-1]
-    try:
-        start = time.monotonic()
-        train(model, X, y, seconds=3)
-        end = time.monotonic()
-    finally:
-        message_counter.sent = original
+    sent, start, end = messages_while_training(model, X, y, seconds=3)
     windows = [sum(1 for t in sent if a <= t < a + 1) for a in np.arange(start, end - 1, 0.05)]
     assert 0 < sum(start < t < end for t in sent) and max(windows) <= MAX_MESSAGES_PER_S, max(windows)
     settled(s)

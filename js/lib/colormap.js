@@ -32,3 +32,23 @@ export function paint(values, limit, lut, pixels, nanRGB = [128, 128, 128]) {
 export function symmetricLimit(min, max) {
   return Math.max(Math.abs(min ?? 0), Math.abs(max ?? 0));
 }
+
+/** Draw a rows × cols matrix of `values` on `canvas`, one colour per cell (no smoothing), scaled to
+ * `layout.width` × `layout.height` CSS pixels at the screen's pixel density. */
+export function drawCells(canvas, values, rows, cols, layout, lut, limit) {
+  const cells = document.createElement("canvas");
+  cells.width = cols;
+  cells.height = rows;
+  const cellCtx = cells.getContext("2d");
+  const image = cellCtx.createImageData(cols, rows);
+  paint(values, limit, lut, image.data);
+  cellCtx.putImageData(image, 0, 0);
+  const dpr = window.devicePixelRatio || 1;
+  canvas.width = Math.round(layout.width * dpr);
+  canvas.height = Math.round(layout.height * dpr);
+  canvas.style.width = `${layout.width}px`;
+  canvas.style.height = `${layout.height}px`;
+  const ctx = canvas.getContext("2d");
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(cells, 0, 0, canvas.width, canvas.height);
+}

@@ -1,7 +1,21 @@
 // A small SVG plot of a training curve (loss per step) with an optional second curve on a 0–1 right
 // axis (accuracy): axes with ticks, a hover/keyboard cursor with a tooltip.
 import { extent, linearScale, pathData, svg } from "./svg.js";
-import { logTicks, nearestIndex, niceTicks, tickLabel } from "./ticks.js";
+import { logTicks as decades, nearestIndex, niceTicks } from "./axes.js";
+
+/** Powers of ten inside [lo, hi] (both > 0); when fewer than two, linear ticks instead. */
+export function logTicks(lo, hi) {
+  const ticks = decades(lo, hi, Infinity);
+  return ticks.length >= 2 ? ticks : niceTicks(lo, hi, 4);
+}
+
+/** A tick label: short and exact enough for axis ticks. */
+export function tickLabel(v) {
+  if (v === 0) return "0";
+  const a = Math.abs(v);
+  if (a >= 1e4 || a < 1e-3) return v.toExponential(0).replace("e+", "e");
+  return String(Number(v.toPrecision(3)));
+}
 
 export const MARGIN = { left: 46, right: 38, top: 8, bottom: 26 };
 

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { fromPosition, LR_RANGE, parsePositive, SLIDER_STEPS, toPosition } from "../lib/log_slider.js";
-import { wantsLog, yAxis } from "../lib/loss_curve.js";
-import { logTicks, nearestIndex, niceTicks, tickLabel } from "../lib/ticks.js";
+import { nearestIndex, niceTicks } from "../lib/axes.js";
+import { logTicks, tickLabel, wantsLog, yAxis } from "../lib/loss_curve.js";
 
 test("log slider: ends map to the range, decades are equal steps, round trip", () => {
   assert.equal(toPosition(LR_RANGE[0]), 0);
