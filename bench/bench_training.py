@@ -61,8 +61,9 @@ def block(step, seconds: float, min_steps: int) -> list[float]:
 
 def compare(name: str, make_model, batch, watch_views, blocks: int, seconds: float, min_steps: int, log_every: int = 1) -> None:
     inputs, targets = batch
-    bare, watched = make_model(), make_model()
+    bare, control, watched = make_model(), make_model(), make_model()
     opt_bare = torch.optim.Adam(bare.parameters(), lr=1e-3)
+    opt_control = torch.optim.Adam(control.parameters(), lr=1e-3)
     opt_watched = torch.optim.Adam(watched.parameters(), lr=1e-3)
     inspector, views, monitor = watch_views(watched)
     settle(inspector, views)
@@ -73,6 +74,11 @@ def compare(name: str, make_model, batch, watch_views, blocks: int, seconds: flo
         nn.functional.cross_entropy(bare(inputs), targets).backward()
         opt_bare.step()
 
+    def step_control() -> None:  # a second unwatched model: how far two identical loops differ here (the noise)
+        opt_control.zero_grad()
+        nn.functional.cross_entropy(control(inputs), targets).backward()
+        opt_control.step()
+
     def step_watched() -> None:
         opt_watched.zero_grad()
         loss = nn.functional.cross_entropy(watched(inputs), targets)
@@ -82,30 +88,37 @@ def compare(name: str, make_model, batch, watch_views, blocks: int, seconds: flo
         if monitor is not None and count["n"] % log_every == 0:
             monitor.log(loss=loss.item())
 
-    step_bare(), step_watched()  # warm up both
+    step_bare(), step_control(), step_watched()  # warm up
     settle(inspector, views)
     times = {"bare": [], "watched": []}
     refreshes_before, skipped_before = ticker().refreshes, ticker().skipped
     peak_messages = 0.0
-    pair_ratios = []  # adjacent blocks share the machine's state: their ratio is steadier than the totals
+    pair_ratios, control_ratios = [], []  # adjacent blocks share the machine's state: their ratio is steadier than the totals
     for _ in range(blocks):
         bare_block = block(step_bare, seconds, min_steps)
         watched_block = block(step_watched, seconds, min_steps)
+        settle(inspector, views)
+        control_block = block(step_control, seconds, min_steps)
         times["bare"] += bare_block
         times["watched"] += watched_block
         pair_ratios.append(statistics.fmean(watched_block) / statistics.fmean(bare_block))
+        control_ratios.append(statistics.fmean(control_block) / statistics.fmean(bare_block))
         peak_messages = max(peak_messages, messages.per_second())
         settle(inspector, views)
     bare_ms = statistics.median(times["bare"]) * 1e3
     watched_ms = statistics.median(times["watched"]) * 1e3
     mean_bare, mean_watched = statistics.fmean(times["bare"]) * 1e3, statistics.fmean(times["watched"]) * 1e3
     overhead = statistics.median(pair_ratios) - 1
+    noise = statistics.median(control_ratios) - 1
+    quartiles = statistics.quantiles([r - 1 for r in control_ratios], n=4)
     mean_overhead = mean_watched / mean_bare - 1
     print(f"{name}")
     print(f"    baseline (the same loop, nobody watching): step p50 {bare_ms:.2f} ms, mean {mean_bare:.2f} ms over {len(times['bare'])} steps")
     print(f"    with {', '.join(type(v).__name__ for v in views)} live: step p50 {watched_ms:.2f} ms, mean {mean_watched:.2f} ms over {len(times['watched'])} steps")
     print(f"    overhead: median over {blocks} block pairs {overhead * 100:+.1f} %  (target <= {TARGET * 100:.0f} %: {verdict(overhead <= TARGET)}); "
           f"all steps: p50 {(watched_ms / bare_ms - 1) * 100:+.1f} %, mean {mean_overhead * 100:+.1f} %")
+    print(f"    the same comparison between two unwatched loops (the noise floor of this machine): median {noise * 100:+.1f} %, "
+          f"quartiles of the pairs {quartiles[0] * 100:+.1f} % .. {quartiles[2] * 100:+.1f} %")
     print(f"    live refreshes {ticker().refreshes - refreshes_before} (skipped to keep the budget: {ticker().skipped - skipped_before}); "
           f"messages to the page peaked at {peak_messages:.0f}/s (limit 100/s)")
     if monitor is not None:

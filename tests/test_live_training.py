@@ -13,7 +13,7 @@ from torch import nn
 
 import nnwidgets as nw
 from nnwidgets.core import decode_array
-from nnwidgets.core.live import MAX_MESSAGES_PER_S, ticker
+from nnwidgets.core.live import MAX_MESSAGES_PER_S, Contention, ticker
 from nnwidgets.core.live import messages as message_counter
 from nnwidgets.core.tasks import Lime
 
@@ -240,3 +240,13 @@ def test_a_view_asked_for_right_after_the_loop_waits_for_the_pause():
     result = lime.result
     assert result is not None and not lime.error
     assert s.peek(Lime(tuple(s.values.tolist()), s.target_class, lime.options))[1] is result
+
+
+def test_contention_counts_only_the_slowdown_of_steps_that_overlap_work():
+    steps = [i * 0.010 for i in range(6)]  # five quiet 10 ms steps
+    steps += [0.080, 0.090, 0.150]  # a 30 ms step under 15 ms of work, a quiet one, a 60 ms step with 5 ms of work
+    contention = Contention()
+    added = contention.add(steps, [(0.055, 0.070), (0.140, 0.145)])
+    # 30 ms − the quiet median 10 ms = 20 ms, at most the 15 ms overlap; 60 − 10 = 50 ms, at most 5 ms
+    assert added == pytest.approx(0.015 + 0.005)
+    assert contention.add(steps + [0.160], [(0.0, 1.0)]) == pytest.approx(0.0)  # only the new interval counts, and it was not slow

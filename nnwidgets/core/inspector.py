@@ -394,7 +394,7 @@ class _StepsOf:
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
         inspector = self._inspector()
         if inspector is not None:
-            ticker().moved(inspector)
+            ticker().moved(inspector, step=True)
 
 
 @contextlib.contextmanager

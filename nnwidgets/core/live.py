@@ -4,17 +4,24 @@ Each optimizer step of a model with an inspector (heard through :mod:`.steps`) o
 ``monitor.log(...)`` marks the inspector as *moving*. One daemon thread, the ticker, then refreshes
 moving inspectors (``check_for_changes(live=True)``) a few times a second, so their views recompute in the
 background while the user's loop goes on. The ticker keeps to a budget: it refreshes only while the work
-it caused (on the scheduler's workers and on its own thread) took at most ``DUTY`` of the wall time, and
-while the messages sent in the last second plus those its last refresh sent stay under 60 % of
-``MAX_MESSAGES_PER_S``; a refresh that does not fit is dropped, never queued. Once a model has not moved
-for ``QUIET_S``, a last exact refresh shows the model as it is."""
+it caused took at most ``DUTY`` of the wall time, and while the messages sent in the last second plus
+those its last refresh sent stay under 60 % of ``MAX_MESSAGES_PER_S``; a refresh that does not fit is
+dropped, never queued. The work counted is the scheduler's workers' time, the ticker's own, and the
+training steps' slowdown while that work ran (:class:`Contention`: on a machine whose cores the training
+already uses, the work's cost is mostly the steps it delays). A training session starts as if a refresh
+had just been paid for, at what the model's last refresh cost, so a big model's first live picture waits
+its turn instead of slowing the first steps. Once a model has not moved for ``QUIET_S``, a last exact
+refresh shows the model as it is."""
 
 from __future__ import annotations
 
+import bisect
+import statistics
 import threading
 import time
 import weakref
 from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 from .scheduler import scheduler
@@ -55,12 +62,49 @@ class _Messages:
 messages = _Messages()
 
 
-class _Moving:
-    __slots__ = ("since", "last_move")
+class Contention:
+    """How much background work slowed a model's training steps. Each interval between two optimizer
+    steps that overlaps work (a refresh on the ticker, a task on a worker) is compared with the median of
+    recent intervals that overlapped none; what it took beyond that, at most the overlap, is counted.
 
-    def __init__(self, now: float) -> None:
+    >>> c = Contention()
+    >>> c.add([0.0, 1.0, 2.0, 3.0, 4.0, 6.0], [(4.5, 5.5)])  # four quiet 1 s steps, then one 2 s step under work
+    1.0
+    """
+
+    QUIET_KEPT = 64
+    MIN_QUIET = 3
+
+    def __init__(self) -> None:
+        self.quiet: deque[float] = deque(maxlen=self.QUIET_KEPT)
+        self.seen = float("-inf")  # the last step already counted
+        self.total = 0.0
+
+    def add(self, steps: Sequence[float], windows: Sequence[tuple[float, float]]) -> float:
+        """Count the intervals between ``steps`` (times, ascending) that end after the last counted
+        step, against the work ``windows`` (start, end); returns the seconds of slowdown they add."""
+        added = 0.0
+        first = max(0, bisect.bisect_right(steps, self.seen) - 1)
+        for before, after in zip(steps[first:], steps[first + 1:]):
+            overlap = sum(max(0.0, min(after, end) - max(before, start)) for start, end in windows)
+            if overlap <= 0.0:
+                self.quiet.append(after - before)
+            elif len(self.quiet) >= self.MIN_QUIET:
+                added += min(overlap, max(0.0, after - before - statistics.median(self.quiet)))
+        if len(steps):
+            self.seen = max(self.seen, steps[-1])
+        self.total += added
+        return added
+
+
+class _Moving:
+    __slots__ = ("since", "last_move", "steps", "contention")
+
+    def __init__(self, now: float, contention: Contention) -> None:
         self.since = now
         self.last_move = now
+        self.steps: deque[float] = deque(maxlen=512)  # when its optimizer steps ended, this session
+        self.contention = contention  # the model's, kept between sessions (a big model has few steps in each)
 
 
 class Ticker:
@@ -73,6 +117,11 @@ class Ticker:
         self._thread: threading.Thread | None = None
         self._last_work = (time.monotonic(), 0.0)  # (when, scheduler busy seconds) at the last refresh
         self._own_s = 0.0  # time this thread spent refreshing
+        self._own_windows: deque[tuple[float, float]] = deque(maxlen=64)  # when it refreshed
+        self._slowdown_s = 0.0  # the training steps' slowdown while work ran (Contention)
+        self._contention: "weakref.WeakKeyDictionary[Any, Contention]" = weakref.WeakKeyDictionary()
+        self._cost: "weakref.WeakKeyDictionary[Any, float]" = weakref.WeakKeyDictionary()  # an inspector's last live refresh, all counted
+        self._last_refreshed: tuple[Any, float] | None = None  # (weak ref to the inspector, work when its live refresh began)
         self._messages_at_refresh = 0  # messages.total when the last refresh began
         self._refresh_messages = 0.0  # how many messages the last refresh caused (at least)
         self.refreshes = 0
@@ -92,19 +141,27 @@ class Ticker:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
 
-    def moved(self, inspector: Any) -> None:
-        """``inspector``'s model just changed (a step, a logged metric). Cheap: called on the training thread."""
+    def moved(self, inspector: Any, step: bool = False) -> None:
+        """``inspector``'s model just changed (an optimizer ``step``, a logged metric). Cheap: called on
+        the training thread."""
         now = time.monotonic()
         state = self._moving.get(inspector)
         if state is not None:
             state.last_move = now
+            if step:
+                state.steps.append(now)
             return
         with self._lock:
-            if not self._moving:  # work and messages from before training began are not the refreshes' to pay for
-                self._last_work = (now - TICK_S, self._busy())
+            if not self._moving:  # work and messages from before training began are not the refreshes' to pay for;
+                # the first refresh waits as if one had just been paid for (a big model's costs more)
+                self._last_work = (now, self._work() - self._cost.get(inspector, 0.0))
                 self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
             if inspector not in self._moving:
-                self._moving[inspector] = _Moving(now)
+                contention = self._contention.setdefault(inspector, Contention())
+                contention.seen = now  # the pause before this session is not a step
+                self._moving[inspector] = _Moving(now, contention)
+                if step:
+                    self._moving[inspector].steps.append(now)
                 inspector.training = True
                 inspector.deferring_slow_work = True
             if self._thread is None and not self._closed:
@@ -122,6 +179,7 @@ class Ticker:
                     return
                 moving = list(self._moving.items())
             now = time.monotonic()
+            self._count_slowdown(moving)
             for inspector, state in moving:
                 if now - state.last_move > QUIET_S:
                     self._settle(inspector)
@@ -130,8 +188,8 @@ class Ticker:
             time.sleep(TICK_S)
 
     def _may_refresh(self, inspector: Any, now: float) -> bool:
-        when, busy = self._last_work
-        work = self._busy() - busy
+        when, before = self._last_work
+        work = self._work() - before
         elapsed = now - when
         # What the last refresh sent (every view's redraw) must fit beside what is being sent now.
         self._refresh_messages = max(self._refresh_messages, messages.total - self._messages_at_refresh)
@@ -144,14 +202,30 @@ class Ticker:
             return False
         return True
 
-    def _busy(self) -> float:
-        """Seconds of work so far: the scheduler's workers', and this thread's own refreshes (views that
-        draw at once, such as a heatmap pooled inline, do it here)."""
-        return scheduler().busy_seconds() + self._own_s
+    def _work(self) -> float:
+        """Seconds of work so far: the scheduler's workers', this thread's own refreshes (views that
+        draw at once, such as a heatmap pooled inline, do it here), and the training steps' slowdown
+        while that work ran."""
+        return scheduler().busy_seconds() + self._own_s + self._slowdown_s
+
+    def _count_slowdown(self, moving: list) -> None:
+        """Add the slowdown of the steps taken since the last tick (see :class:`Contention`)."""
+        oldest = min((s.contention.seen for _, s in moving), default=0.0)
+        windows = None
+        for _, state in moving:
+            steps = list(state.steps.copy())  # appended to by the training thread meanwhile
+            if len(steps) < 2 or steps[-1] <= state.contention.seen:
+                continue
+            if windows is None:
+                windows = scheduler().work_windows(oldest) + [w for w in self._own_windows if w[1] > oldest]
+            self._slowdown_s += state.contention.add(steps, windows)
 
     def _refresh(self, inspector: Any, live: bool) -> None:
         started = time.monotonic()
-        self._last_work = (started, self._busy())
+        work = self._work()
+        self._note_cost(work)
+        self._last_work = (started, work)
+        self._last_refreshed = (weakref.ref(inspector), work) if live else None
         self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
         self.refreshes += 1
         try:
@@ -160,7 +234,17 @@ class Ticker:
             if not live:
                 raise
         finally:
-            self._own_s += time.monotonic() - started
+            ended = time.monotonic()
+            self._own_s += ended - started
+            self._own_windows.append((started, ended))
+
+    def _note_cost(self, work: float) -> None:
+        """What the last live refresh cost, all counted until now: the next training session of its
+        model starts as if it had just paid that."""
+        if self._last_refreshed is not None:
+            inspector = self._last_refreshed[0]()
+            if inspector is not None:
+                self._cost[inspector] = work - self._last_refreshed[1]
 
     def _settle(self, inspector: Any) -> None:
         """The model stopped moving: one exact refresh, views draw what they skipped or deferred, and

@@ -15,7 +15,7 @@ import itertools
 import threading
 import time
 import warnings
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -168,6 +168,7 @@ class Scheduler:
         self._closed = False
         self._busy_s = 0.0
         self._running_since: dict[int, float] = {}  # thread id -> when its current work started
+        self._windows: deque[tuple[float, float]] = deque(maxlen=256)  # (start, end) of recent finished work
         try:
             threading._register_atexit(self.shutdown)  # runs before Python joins non-daemon threads
         except (AttributeError, RuntimeError):
@@ -343,6 +344,14 @@ class Scheduler:
             now = time.monotonic()
             return self._busy_s + sum(now - t for t in self._running_since.values())
 
+    def work_windows(self, since: float) -> list[tuple[float, float]]:
+        """When the workers worked, as ``(start, end)`` spans that end after ``since`` (work still
+        running ends at ``inf``): what live refreshes compare training steps against."""
+        with self._lock:
+            spans = [w for w in self._windows if w[1] > since]
+            spans += [(t, float("inf")) for t in self._running_since.values()]
+        return spans
+
     def pending(self) -> bool:
         """Whether any work is queued or running."""
         with self._lock:
@@ -359,7 +368,9 @@ class Scheduler:
         finally:
             if outermost:
                 with self._lock:
-                    self._busy_s += time.monotonic() - self._running_since.pop(thread)
+                    started, ended = self._running_since.pop(thread), time.monotonic()
+                    self._busy_s += ended - started
+                    self._windows.append((started, ended))
 
     def _execute_timed(self, entry: _Entry) -> None:
         try:
