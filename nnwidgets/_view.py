@@ -29,7 +29,7 @@ export default { render({ el }) {
 """
 
 SELECTION_NAMES = ("row", "values", "target_class", "selected_layer")
-INSPECTOR_ARGS = ("y", "feature_names", "class_names", "mode", "output", "preprocess", "row", "target_class", "selected_layer")
+INSPECTOR_ARGS = ("y", "feature_names", "class_names", "mode", "output", "preprocess", "channels_last", "row", "target_class", "selected_layer")
 _WIDGET_PLUMBING = {"comm", "keys", "log", "tabbable", "tooltip", "layout", "children", "box_style"}
 
 

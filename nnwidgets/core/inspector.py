@@ -25,6 +25,7 @@ from .selection import Selection
 from .shadow import ShadowError
 from .live import ticker
 from .steps import on_steps
+from .images import ImageLayout, as_images, is_image_data
 from .tabular import MODES, Tabular, as_labels, as_matrix, names
 from .tasks import NotReady, RowPass, Task
 
@@ -88,6 +89,7 @@ class Inspector(Selection):
         mode: str | None = None,
         output: str = "auto",
         preprocess: Callable[[np.ndarray], object] | None = None,
+        channels_last: bool | None = None,
         row: int = 0,
         target_class: int | None = None,
         selected_layer: str | None = None,
@@ -114,11 +116,11 @@ class Inspector(Selection):
         self.problem = ""
         if X is None:
             given = {k: v for k, v in dict(y=y, feature_names=feature_names, class_names=class_names, mode=mode,
-                                           preprocess=preprocess).items() if v is not None}
+                                           preprocess=preprocess, channels_last=channels_last).items() if v is not None}
             if given or output != "auto" or row or target_class:
                 raise TypeError(f"{', '.join(given) or 'output/row/target_class'} describe data: pass X as well")
         else:
-            self._check_data(X, y, feature_names, class_names, mode, output)
+            self._check_data(X, y, feature_names, class_names, mode, output, channels_last)
             self.row = row
             if target_class is not None:
                 self.target_class = target_class
@@ -127,8 +129,18 @@ class Inspector(Selection):
         self._layer = default_layer(model) if selected_layer is None else self.check_selected_layer(selected_layer)
 
     # -- data and outputs ---------------------------------------------------------------------
-    def _check_data(self, X, y, feature_names, class_names, mode, output) -> None:
-        matrix, columns = as_matrix(X)
+    def _check_data(self, X, y, feature_names, class_names, mode, output, channels_last=None) -> None:
+        image = None
+        if is_image_data(X):
+            if feature_names is not None:
+                raise TypeError("feature_names describe columns of a table; images name their pixels themselves")
+            matrix, image = as_images(X, channels_last)
+            columns = image.names()
+            self.predictor.input_shape = image.shape
+        elif channels_last is not None:
+            raise TypeError(f"channels_last describes images (3-D or 4-D X); X has {np.ndim(X)} axes")
+        else:
+            matrix, columns = as_matrix(X)
         if mode is not None and mode not in MODES:
             raise ValueError(f"mode must be 'classification' or 'regression', got {mode!r}")
         if output not in OUTPUTS:
@@ -142,6 +154,7 @@ class Inspector(Selection):
                                 lambda i: f"x{i}"),
             class_names=classes,
             mode=mode,
+            image=image,
         )
         self.labels = None if y is None else self._check_labels(y, len(matrix))
 
@@ -157,6 +170,12 @@ class Inspector(Selection):
         except ValueError:
             raise
         except Exception as error:
+            shape = self.predictor.input_shape
+            if shape is not None:
+                raise ValueError(
+                    f"the model could not take the images as (n, C, H, W) = (n, {', '.join(map(str, shape))}): {error}. "
+                    "Check the channel axis (channels_last=) and the size the model expects, or pass preprocess="
+                ) from None
             raise ValueError(
                 f"the model could not take X's rows (shape {self._probe.shape[0]} × {self._probe.shape[1]} checked): {error}. "
                 "Check the number of columns, or pass preprocess= to turn raw features into model inputs"
@@ -214,6 +233,27 @@ class Inspector(Selection):
     @property
     def mode(self) -> str | None:
         return None if self.data is None else self.data.mode
+
+    @property
+    def image(self) -> ImageLayout | None:
+        """For image data, its :class:`~nnwidgets.core.images.ImageLayout` (shape (C, H, W), how it was
+        given, the pixel range); None for tables. ``values`` is then the working copy of the current
+        picture, flat; ``current_image`` shows it as (C, H, W), and assigning ``values`` an array of the
+        picture's shape is the same as painting it."""
+        return None if self.data is None else self.data.image
+
+    @property
+    def current_image(self) -> np.ndarray:
+        """The current picture (the selected image, maybe painted on) as a (C, H, W) array."""
+        if self.image is None:
+            raise TypeError("current_image needs image data: build the inspector as Inspector(model, images)")
+        return self._values.reshape(self.image.shape)
+
+    def images(self, rows: object) -> np.ndarray:
+        """Pictures ``rows`` of the data as (len(rows), C, H, W) (a view, not a copy, when it can be)."""
+        if self.image is None:
+            raise TypeError("images() needs image data: build the inspector as Inspector(model, images)")
+        return self.data.X[rows].reshape(-1, *self.image.shape)
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -378,7 +418,12 @@ class Inspector(Selection):
         return result
 
     def __repr__(self) -> str:
-        data = "no data" if self.data is None else f"{self.data.n_rows:,} rows × {self.data.n_features} features, {self.data.mode}"
+        if self.data is None:
+            data = "no data"
+        elif self.image is not None:
+            data = f"{self.data.n_rows:,} images {'×'.join(map(str, self.image.shape))}, {self.data.mode}"
+        else:
+            data = f"{self.data.n_rows:,} rows × {self.data.n_features} features, {self.data.mode}"
         return f"Inspector({type(self.model).__name__}, {data}, row={self._row}, selected_layer={self._layer!r})"
 
 

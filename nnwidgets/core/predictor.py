@@ -70,11 +70,15 @@ class Predictor:
         self.preprocess = preprocess
         self.max_batch = max_batch
         self.shadows = ShadowModel(model)
+        self.input_shape: tuple[int, ...] | None = None  # for pictures: rows are reshaped to (n, *input_shape)
         self.passes: deque[int] = deque(maxlen=10_000)
         self._log_lock = threading.Lock()
 
     def inputs(self, rows: np.ndarray) -> torch.Tensor:
-        """Model inputs for rows of raw values: preprocessed, cast on the CPU, then moved to the model's device."""
+        """Model inputs for rows of raw values (pictures: reshaped to (n, C, H, W) first): preprocessed, cast
+        on the CPU, then moved to the model's device."""
+        if self.input_shape is not None:
+            rows = np.asarray(rows).reshape(-1, *self.input_shape)
         batch = self.preprocess(rows) if self.preprocess is not None else rows
         if not isinstance(batch, torch.Tensor):
             batch = np.asarray(batch)

@@ -110,9 +110,10 @@ class Selection:
         """``values`` as a float64 array of one finite number per feature, else a ``ValueError``."""
         data = self.require_data("values")
         try:
-            array = np.array(values if isinstance(values, np.ndarray) else list(values), dtype=np.float64).ravel()
+            array = np.array(values if isinstance(values, np.ndarray) else list(values), dtype=np.float64)
         except (TypeError, ValueError):
             raise TypeError(f"values must be {data.n_features} numbers, got {type(values).__name__}") from None
+        array = array.ravel() if data.image is None else data.image.as_image(array).ravel()
         if array.shape != (data.n_features,):
             raise ValueError(f"values needs {data.n_features} numbers (one per feature), got {array.size}")
         if not np.isfinite(array).all():

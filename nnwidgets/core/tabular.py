@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import torch
+
+if TYPE_CHECKING:
+    from .images import ImageLayout
 
 MODES = ("classification", "regression")
 
@@ -24,6 +28,7 @@ class Tabular:
     feature_names: tuple[str, ...]
     class_names: tuple[str, ...]
     mode: str
+    image: "ImageLayout | None" = None  # pictures: X holds each flat, in (C, H, W) order
 
     @property
     def n_features(self) -> int:
