@@ -22,7 +22,6 @@ from .weight_heatmap import heatmap_payload
 
 MAX_CURVE_POINTS = 2000  # per metric sent to the page
 MAX_LAYER_VALUES = 60_000  # all layer statistics sent to the page together
-LOG_FLUSH_S = 0.6
 _monitors: "weakref.WeakSet[TrainingMonitor]" = weakref.WeakSet()
 _exiting = False
 
@@ -34,8 +33,6 @@ def _quiet_at_exit() -> None:
     global _exiting
     _exiting = True
     for monitor in list(_monitors):
-        if monitor._flush is not None:
-            monitor._flush.cancel()
         if monitor._redraw_lock.acquire(timeout=2):
             monitor._redraw_lock.release()
 
@@ -156,7 +153,6 @@ class TrainingMonitor(View):
 
     def __init__(self, source: Any, X: Any = None, *, duty: float = DUTY, **kwargs: Any) -> None:
         self._recorder: TrainingRecorder | None = None
-        self._flush: threading.Timer | None = None
         self._redraw_lock = threading.RLock()
         super().__init__(source, X, **kwargs)
         inspector = self.inspector
@@ -314,33 +310,12 @@ class TrainingMonitor(View):
         return out
 
     def _refresh_for_log(self) -> None:
-        """Redraw after ``log()`` calls that moved no weights: now if the live rate allows, and once
-        more shortly after the last call (so the last values show)."""
+        """Redraw after ``log()`` calls that moved no weights: now if the live rate allows; else the
+        values wait for the next live refresh or for the pause (``settle_views``), which draws them."""
         if self.working and self._live_due():
             self._update_safely({"model", "live"})
         else:
             self._stale.add("model")
-        self._trailing()
-
-    def _on_inspector(self, changes: frozenset[str]) -> None:
-        super()._on_inspector(changes)
-        if "live" in changes and self._stale:
-            # A live refresh skipped to keep to live_rate: if it was the last one (the settle after
-            # training sees no further change and tells no view), draw it shortly after.
-            self._trailing()
-
-    def _trailing(self) -> None:
-        if self._flush is not None:
-            return
-
-        def flush() -> None:
-            self._flush = None
-            if not self._closed and self.working:
-                self._catch_up()
-
-        self._flush = threading.Timer(LOG_FLUSH_S, flush)
-        self._flush.daemon = True
-        self._flush.start()
 
     def describe_failure(self, name: str) -> str:
         return "the training monitor failed"
@@ -363,6 +338,4 @@ class TrainingMonitor(View):
     def close(self) -> None:
         if self._recorder is not None:
             self._recorder.close()
-        if self._flush is not None:
-            self._flush.cancel()
         super().close()

@@ -612,3 +612,13 @@ def test_mixed_dtypes_frozen_parameters_and_replaced_storage_against_own_reads()
             assert at(history, f"{name}/grad_norm", step) == pytest.approx(grad, rel=1e-5)
             assert at(history, f"{name}/update_ratio", step) == pytest.approx(ratio, rel=1e-4)
     assert not any(name.startswith("frozen/") for name in history)  # a layer the optimizer does not update
+
+
+def test_the_last_logged_value_is_drawn_after_a_burst_faster_than_the_live_rate():
+    model = nn.Sequential(nn.Linear(3, 1))
+    monitor = nw.TrainingMonitor(model, live_rate=1.0)
+    for i in range(20):  # no optimizer: only log() moves it, faster than one redraw a second
+        monitor.log(loss=float(i))
+    assert monitor.inspector.wait_for_pause(10)  # the settle after the burst draws what was skipped
+    drawn = decode_array(monitor.curves["series"][0]["values"])
+    assert drawn[-1] == 19.0 and decode_array(monitor.curves["series"][0]["steps"])[-1] == 20
