@@ -13,6 +13,7 @@ from .attributions import Attributions
 from .core import Inspector
 from .dashboard import Dashboard
 from .explainer import Explainer
+from .feature_maps import FeatureMaps
 from .gam_explainer import GamExplainer
 from .importance import Importance
 from .input_editor import InputEditor
@@ -26,7 +27,7 @@ from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
 
-__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Dashboard", "Explainer", "GamExplainer", "Importance",
+__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Dashboard", "Explainer", "FeatureMaps", "GamExplainer", "Importance",
            "InputEditor", "Inspector", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "Trainer", "TrainingMonitor",
            "WeightDistributions",
            "WeightHeatmap", "WeightTiles"]
