@@ -38,7 +38,7 @@ class ImageLimeResult:
     >>> picture = np.random.default_rng(0).random(64)
     >>> predict = lambda rows: np.stack([rows.mean(1), 1 - rows.mean(1)], axis=1)
     >>> r = explain_image_lime(layout, predict, picture, target=0, num_samples=200)
-    >>> r.segments.shape, len(r.weights) == r.segments.max() + 1, r.samples
+    >>> r.segments.shape, len(r.weights) == int(r.segments.max()) + 1, r.samples
     ((8, 8), True, 200)
     """
 
