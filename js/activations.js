@@ -4,6 +4,7 @@ import { decodeActivity, count, isSelected } from "./lib/activity.js";
 import { decodeArray } from "./lib/array.js";
 import { paint } from "./lib/colormap.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus, tooltip } from "./lib/dom.js";
+import { gridLayout, hitTest, mapValue, paintTiles, slotOrigin } from "./lib/feature_grid.js";
 import { formatExact } from "./lib/format.js";
 import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
@@ -60,6 +61,42 @@ function unitStrip(layer, limit, lut, tip, root) {
   return canvas;
 }
 
+function channelMaps(layer, limit, lut, tip, root) {
+  const { channels, h, w, block } = layer.maps;
+  const layout = gridLayout(channels, h, w, WIDTH, 28, 2);
+  const canvas = el("canvas", "nnw-act-maps");
+  paintTiles(canvas, layout, (k) => paint(layer.values.subarray(k * h * w, (k + 1) * h * w), limit, lut, new Uint8ClampedArray(h * w * 4)));
+  const ctx = canvas.getContext("2d");
+  for (let k = 0; k < channels; k++) {
+    if (!layer.dead[k] && !layer.saturated[k]) continue;
+    const { x, y } = slotOrigin(layout, k);
+    ctx.strokeStyle = layer.dead[k] ? "#777777" : "#111111";
+    ctx.lineWidth = 2;
+    ctx.setLineDash(layer.dead[k] ? [3, 2] : []);
+    ctx.strokeRect(x + 1, y + 1, layout.tileW - 2, layout.tileH - 2);
+    if (layer.dead[k]) {
+      ctx.beginPath();
+      ctx.moveTo(x, y);
+      ctx.lineTo(x + layout.tileW, y + layout.tileH);
+      ctx.stroke();
+    }
+  }
+  canvas.addEventListener("mousemove", (event) => {
+    const rect = canvas.getBoundingClientRect();
+    const hit = hitTest(layout, event.clientX - rect.left, event.clientY - rect.top);
+    if (!hit) return tip.hide();
+    const k = hit.slot;
+    const host = root.getBoundingClientRect();
+    const where = block > 1 ? ` (extreme of a ${block} × ${block} block)` : "";
+    const lines = [`channel ${k}: ${formatExact(mapValue(layer.values, h, w, k, hit.row, hit.col), "float32")} at y ${hit.row * block}, x ${hit.col * block}${where}`];
+    if (layer.dead[k]) lines.push("dead: zero on (nearly) every probe picture");
+    if (layer.saturated[k]) lines.push("saturated on the probe pictures");
+    tip.show(lines, event.clientX - host.left, event.clientY - host.top);
+  });
+  canvas.addEventListener("mouseleave", () => tip.hide());
+  return canvas;
+}
+
 function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-activations");
   const head = el("div", "nnw-panel-head");
@@ -97,10 +134,14 @@ function render({ model, el: host, signal }) {
         const dead = count(layer.dead);
         const saturated = count(layer.saturated);
         const header = el("div", "nnw-act-head");
-        header.append(el("span", "nnw-act-name", layer.name || "(model)"), el("span", "nnw-meta", `${layer.type} · ${layer.values.length} units`));
-        if (dead) header.appendChild(el("span", "nnw-flag nnw-flag-dead", `${dead} dead`));
-        if (saturated) header.appendChild(el("span", "nnw-flag nnw-flag-saturated", `${saturated} saturated`));
-        block.append(header, layer.values.length <= BAR_UNITS ? unitBars(layer, limit) : unitStrip(layer, limit, lut, tip, root));
+        const size = layer.maps ? `${layer.maps.channels} channels` : `${layer.values.length} units`;
+        const per = layer.maps ? " channels" : "";
+        header.append(el("span", "nnw-act-name", layer.name || "(model)"), el("span", "nnw-meta", `${layer.type} · ${size}`));
+        if (dead) header.appendChild(el("span", "nnw-flag nnw-flag-dead", `${dead}${per} dead`));
+        if (saturated) header.appendChild(el("span", "nnw-flag nnw-flag-saturated", `${saturated}${per} saturated`));
+        const plot = layer.maps ? channelMaps(layer, limit, lut, tip, root)
+          : layer.values.length <= BAR_UNITS ? unitBars(layer, limit) : unitStrip(layer, limit, lut, tip, root);
+        block.append(header, plot);
         block.addEventListener("click", () => select(layer.name));
         return block;
       }),

@@ -4,39 +4,13 @@ import "./feature_maps.css";
 import { decodeArray } from "./lib/array.js";
 import { paint } from "./lib/colormap.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus, tooltip } from "./lib/dom.js";
-import { channelOrder, filterPixels, gridLayout, hitTest, mapValue, moveSlot, slotOrigin } from "./lib/feature_grid.js";
+import { channelOrder, filterPixels, gridLayout, hitTest, mapValue, moveSlot, paintTiles, slotOrigin } from "./lib/feature_grid.js";
 import { formatExact } from "./lib/format.js";
 import { announce, listen } from "./lib/lifecycle.js";
 import { coalesce } from "./lib/schedule.js";
 
 const GRID_WIDTH = 640;
 const ENLARGED = 220;
-
-/** Paint `n` tiles (values n × h × w, through `lut` on ±limit) into `canvas` laid out by `layout`, tile i in slot i. */
-function paintTiles(canvas, layout, tilePixels) {
-  canvas.width = Math.max(1, layout.width);
-  canvas.height = Math.max(1, layout.height);
-  canvas.style.width = `${layout.width}px`;
-  canvas.style.height = `${layout.height}px`;
-  const ctx = canvas.getContext("2d");
-  const image = ctx.createImageData(canvas.width, canvas.height);
-  const { h, w, scale } = layout;
-  for (let slot = 0; slot < layout.n; slot++) {
-    const pixels = tilePixels(slot);
-    const { x, y } = slotOrigin(layout, slot);
-    for (let r = 0; r < h * scale; r++) {
-      for (let c = 0; c < w * scale; c++) {
-        const src = (Math.floor(r / scale) * w + Math.floor(c / scale)) * 4;
-        const dst = ((y + r) * canvas.width + x + c) * 4;
-        image.data[dst] = pixels[src];
-        image.data[dst + 1] = pixels[src + 1];
-        image.data[dst + 2] = pixels[src + 2];
-        image.data[dst + 3] = 255;
-      }
-    }
-  }
-  ctx.putImageData(image, 0, 0);
-}
 
 function render({ model, el: host, signal }) {
   const root = el("div", "nnw-root nnw-feature-maps");

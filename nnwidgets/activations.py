@@ -12,17 +12,23 @@ from ._tabular import TabularView
 from ._view import static_file
 from .core import diverging_lut, encode_array
 from .core.activations import LayerActivity, layer_activity
+from .core.channel_activity import LayerMaps, ProbeFlags, ProbeFlagsResult, image_layer_activity
 from .core.figures import new_figure
 from .core.figures_explain import NEGATIVE, POSITIVE
 from .core.tasks import DataResult, OverData, RowPass, RowResult
 
 
 def activity_payload(activity: list[LayerActivity]) -> dict:
-    """All layers' units concatenated into one buffer per kind; ``sizes`` splits them again."""
+    """All layers' units concatenated into one buffer per kind; ``sizes`` splits them again (the flags by
+    ``flag_sizes``: per channel for channel maps). ``maps[i]`` is (channels, h, w, block) of layer i's
+    maps, zeros for layers without."""
     return {
         "names": [a.name for a in activity],
         "types": [a.type for a in activity],
         "sizes": encode_array(np.array([a.values.shape[0] for a in activity], dtype=np.int32)),
+        "flag_sizes": encode_array(np.array([a.dead.shape[0] for a in activity], dtype=np.int32)),
+        "maps": encode_array(np.array([(*a.maps.shape, a.block) if a.maps is not None else (0, 0, 0, 0) for a in activity],
+                                      dtype=np.int32).reshape(-1, 4)),
         "values": encode_array(np.concatenate([a.values for a in activity]).astype(np.float32) if activity else np.zeros(0, np.float32)),
         "dead": encode_array(np.concatenate([a.dead for a in activity]) if activity else np.zeros(0, bool)),
         "saturated": encode_array(np.concatenate([a.saturated for a in activity]) if activity else np.zeros(0, bool)),
@@ -35,6 +41,11 @@ class Activations(TabularView):
     their function (saturated sigmoid, tanh, hardtanh, ReLU6 …) are flagged; the current row's
     outputs come from the same forward pass as the prediction, the flags from the inspector's one
     pass over the data. ``selected_layer`` is the inspector's (linked to LayerBars).
+
+    For pictures (``Inspector(model, images)``), layers whose output has channels and positions (conv,
+    BatchNorm, activations and pooling after them) show one small map per channel for the current picture,
+    and the flags are per channel over a probe of up to 256 pictures: dead (a rectifier's channel zero
+    everywhere on at least 99 % of them), saturated (at a bound of a sigmoid, tanh … at 95 % of its values).
 
     Example::
 
@@ -59,30 +70,34 @@ class Activations(TabularView):
     def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
         self.layers: list[LayerActivity] = []
         self._row: tuple[RowResult, np.ndarray] | None = None
-        self._flags: dict | None = None
+        self._flags: dict | ProbeFlagsResult | None = None
         super().__init__(source, X, **kwargs)
         self.set_trait("colormap", encode_array(diverging_lut()))
 
     def update(self, changes: set[str]) -> None:
+        images = self.inspector.image is not None
         if "model" in changes:
             self._flags = None
-            self.request("flags", OverData(), self._show_flags)
+            self.request("flags", ProbeFlags() if images else OverData(), self._show_flags)
         if changes & {"values", "model"}:
-            self.request_current("row", RowPass, self._show_row)
+            self.request_current("row", LayerMaps if images else RowPass, self._show_row)
 
     def _show_row(self, result: RowResult, values: np.ndarray) -> None:
         self._row = (result, values)
         self._draw()
 
-    def _show_flags(self, result: DataResult) -> None:
-        self._flags = result.pass_.flags
+    def _show_flags(self, result: DataResult | ProbeFlagsResult) -> None:
+        self._flags = result if isinstance(result, ProbeFlagsResult) else result.pass_.flags
         self._draw()
 
     def _draw(self) -> None:
         if self._row is None:
             return
         result, values = self._row
-        self.layers = layer_activity(self.inspector.model, result.layers, self._flags)
+        if isinstance(result, RowResult):
+            self.layers = layer_activity(self.inspector.model, result.layers, self._flags)
+        else:  # pictures: LayerMaps' outputs, flags over the probe
+            self.layers = image_layer_activity(self.inspector.model, result, self._flags)
         payload = activity_payload(self.layers)
         payload["for_values"] = encode_array(values)
         payload["flags_ready"] = self._flags is not None
@@ -92,13 +107,14 @@ class Activations(TabularView):
         return "activations failed" if name == "row" else "unit flags over the data failed"
 
     def figure(self) -> Figure:
-        """Each layer's units as a bar chart, dead units hatched, saturated ones outlined."""
+        """Each layer's units (channel maps: each channel's mean) as a bar chart, dead ones hatched,
+        saturated ones outlined."""
         self.ready_to_draw()
         fig = new_figure(8, 1.3 * max(len(self.layers), 1))
         selected = self.inspector.selected_layer
         for i, layer in enumerate(self.layers):
             ax = fig.add_subplot(len(self.layers), 1, i + 1)
-            v = layer.values
+            v = layer.values if layer.means is None else layer.means
             bars = ax.bar(np.arange(len(v)), v, color=[POSITIVE if x > 0 else NEGATIVE for x in v], width=1.0)
             for bar, dead, saturated in zip(bars, layer.dead, layer.saturated):
                 if dead:
@@ -106,7 +122,8 @@ class Activations(TabularView):
                 if saturated:
                     bar.set_edgecolor("#222222")
             bold = bool(selected) and (layer.name == selected or layer.name.startswith(selected + "."))
-            ax.set_title(f"{layer.name} ({layer.type}): {int(layer.dead.sum())} dead, {int(layer.saturated.sum())} saturated",
+            per = " channels" if layer.maps is not None else ""
+            ax.set_title(f"{layer.name} ({layer.type}): {int(layer.dead.sum())}{per} dead, {int(layer.saturated.sum())} saturated",
                          fontsize=8, fontweight="bold" if bold else "normal")
             ax.tick_params(labelsize=6)
         return fig

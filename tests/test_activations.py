@@ -101,3 +101,64 @@ def test_widget_follows_values_selection_and_training():
     assert decode_array(act.activity["dead"])[4:8].tolist() == [0, 0, 0, 1]
     s.selected_layer = "3"
     assert act.selected_layer == "3"
+
+
+# -- pictures: conv layers as channel maps, flags per channel over a probe (issue 10, point 5) ----------------
+
+def planted_cnn():
+    """Channel 2 of the conv has weight 0 and bias -1 before a ReLU: dead on every picture. Channel 0 of the
+    second conv, before a sigmoid, has bias +100: saturated."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 3, 3), nn.Sigmoid(),
+                        nn.Flatten(), nn.Linear(3 * 36, 10))
+    with torch.no_grad():
+        net[0].weight[2].zero_()
+        net[0].bias.copy_(torch.tensor([0.1, 0.1, -1.0, 0.1]))
+        net[2].bias[0] = 100.0
+    return net
+
+
+def digit_images(rows=150):
+    from sklearn.datasets import load_digits
+    return load_digits().images[:rows, None] / 16.0
+
+
+def test_conv_channels_dead_and_saturated_over_a_probe():
+    from nnwidgets.core.channel_activity import ProbeFlags
+
+    net, images = planted_cnn(), digit_images()
+    flags = nw.Inspector(net, images).compute(ProbeFlags()).flags
+    dead, saturated, per = flags["1"]
+    assert per == "channel" and dead.tolist() == [False, False, True, False] and not saturated.any()
+    with torch.no_grad():  # counted another way: a channel positive nowhere on any picture
+        relu = net[1](net[0](torch.tensor(images, dtype=torch.float32))).numpy()
+        sig = net[3](net[2](net[1](net[0](torch.tensor(images, dtype=torch.float32))))).numpy()
+    assert dead.tolist() == list((relu <= 0).all(axis=(0, 2, 3)))
+    dead, saturated, _ = flags["3"]
+    assert saturated.tolist() == list(((sig <= 0.02) | (sig >= 0.98)).mean(axis=(0, 2, 3)) >= 0.95)
+    assert saturated[0] and not dead.any()
+    assert flags["5"][2] == "unit" and len(flags["5"][0]) == 10
+
+
+def test_activations_view_shows_channel_maps_for_pictures():
+    net, images = planted_cnn(), digit_images()
+    s = nw.Inspector(net, images, row=4)
+    act = nw.Activations(s).wait()
+    layers = {layer.name: layer for layer in act.layers}
+    assert list(layers) == ["0", "1", "2", "3", "4", "5"]
+    with torch.no_grad():
+        relu = net[1](net[0](torch.tensor(images[4:5], dtype=torch.float32)))[0].double().numpy()
+    np.testing.assert_array_equal(layers["1"].maps, relu)
+    np.testing.assert_allclose(layers["1"].means, relu.mean(axis=(1, 2)))
+    assert layers["1"].dead.tolist() == [False, False, True, False] and layers["5"].maps is None
+    maps = decode_array(act.activity["maps"]).reshape(-1, 4)
+    assert maps[1].tolist() == [4, 8, 8, 1] and maps[5].tolist() == [0, 0, 0, 0]
+    assert decode_array(act.activity["flag_sizes"]).tolist() == [4, 4, 3, 3, 108, 10]
+    assert decode_array(act.activity["dead"])[4:8].tolist() == [0, 0, 1, 0]
+    fig = act.figure()
+    assert "1 channels dead" in fig.axes[1].get_title()
+    s.row = 9
+    act.wait()
+    with torch.no_grad():
+        conv = net[0](torch.tensor(images[9:10], dtype=torch.float32))[0].double().numpy()
+    np.testing.assert_array_equal({layer.name: layer for layer in act.layers}["0"].maps, conv)

@@ -83,3 +83,30 @@ export function filterPixels(weights, inC, kh, kw, k, lut) {
   }
   return out;
 }
+
+/** Paint `layout.n` tiles into `canvas` (one canvas pixel per CSS px): `tilePixels(slot)` gives the RGBA of the
+ * tile in that slot, h × w cells, each drawn `layout.scale` px square. */
+export function paintTiles(canvas, layout, tilePixels) {
+  canvas.width = Math.max(1, layout.width);
+  canvas.height = Math.max(1, layout.height);
+  canvas.style.width = `${layout.width}px`;
+  canvas.style.height = `${layout.height}px`;
+  const ctx = canvas.getContext("2d");
+  const image = ctx.createImageData(canvas.width, canvas.height);
+  const { h, w, scale } = layout;
+  for (let slot = 0; slot < layout.n; slot++) {
+    const pixels = tilePixels(slot);
+    const { x, y } = slotOrigin(layout, slot);
+    for (let r = 0; r < h * scale; r++) {
+      for (let c = 0; c < w * scale; c++) {
+        const src = (Math.floor(r / scale) * w + Math.floor(c / scale)) * 4;
+        const dst = ((y + r) * canvas.width + x + c) * 4;
+        image.data[dst] = pixels[src];
+        image.data[dst + 1] = pixels[src + 1];
+        image.data[dst + 2] = pixels[src + 2];
+        image.data[dst + 3] = 255;
+      }
+    }
+  }
+  ctx.putImageData(image, 0, 0);
+}

@@ -55,3 +55,24 @@ test("filter tiles: three inputs as colour over the filter's range, one through 
   const rgb = filterPixels(Float32Array.from([9, 9, 9, 0, 1, 2]), 3, 1, 1, 1, lut);
   assert.deepEqual(Array.from(rgb), [0, 128, 255, 255]);
 });
+
+test("the Activations payload splits channel-map layers: values by sizes, flags per channel", async () => {
+  const { decodeActivity } = await import("../lib/activity.js");
+  const enc = (Typed, xs, dtype) => ({ buffer: new DataView(Typed.from(xs).buffer), dtype, shape: [xs.length] });
+  const layers = decodeActivity({
+    names: ["conv", "fc"],
+    types: ["Conv2d", "Linear"],
+    sizes: enc(Int32Array, [2 * 1 * 2, 3], "int32"),
+    flag_sizes: enc(Int32Array, [2, 3], "int32"),
+    maps: enc(Int32Array, [2, 1, 2, 1, 0, 0, 0, 0], "int32"),
+    values: enc(Float32Array, [1, 2, 3, 4, 5, 6, 7], "float32"),
+    dead: enc(Uint8Array, [0, 1, 0, 0, 1], "uint8"),
+    saturated: enc(Uint8Array, [0, 0, 0, 0, 0], "uint8"),
+  });
+  assert.deepEqual(layers[0].maps, { channels: 2, h: 1, w: 2, block: 1 });
+  assert.deepEqual(Array.from(layers[0].dead), [0, 1]);
+  assert.equal(mapValue(layers[0].values, 1, 2, 1, 0, 1), 4);
+  assert.equal(layers[1].maps, null);
+  assert.deepEqual(Array.from(layers[1].values), [5, 6, 7]);
+  assert.deepEqual(Array.from(layers[1].dead), [0, 0, 1]);
+});

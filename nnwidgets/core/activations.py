@@ -76,13 +76,20 @@ class UnitFlags:
 
 @dataclass(frozen=True)
 class LayerActivity:
-    """One layer's output for the current row (``values``, flattened) and its units' flags over the data."""
+    """One layer's output for the current row (``values``, flattened) and its units' flags over the data.
+    For pictures, a layer whose output has positions also has ``maps`` (channels, h, w; shrunk by ``block``
+    from its output ``shape``, each channel's exact mean in ``means``) and ``dead``/``saturated`` are then
+    per channel."""
 
     name: str
     type: str
     values: np.ndarray
     dead: np.ndarray
     saturated: np.ndarray
+    maps: np.ndarray | None = None
+    block: int = 1
+    shape: tuple[int, ...] = ()
+    means: np.ndarray | None = None
 
 
 def layer_activity(

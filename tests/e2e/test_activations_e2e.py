@@ -40,3 +40,28 @@ def test_row_change_and_layer_selection(page, lab):
     page.locator(".nnw-act-layer[data-name='1'] .nnw-act-head").click()
     page.locator(".nnw-bar-row[data-name='1'][aria-selected='true']").wait_for()
     assert nb.python("[bars.selected_layer, act.selected_layer]") == ["1", "1"]
+
+
+PICTURES = """
+import torch, nnwidgets as nw
+from sklearn.datasets import load_digits
+images = load_digits().images[:200, None] / 16.0
+torch.manual_seed(0)
+cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3, padding=1), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(256, 10))
+with torch.no_grad():
+    cnn[0].weight[2].zero_(); cnn[0].bias[2] = -1.0  # channel 2 can never fire
+act = nw.Activations(nw.Inspector(cnn, images))
+act
+"""
+
+
+def test_conv_layers_of_pictures_show_channel_maps_and_dead_channels(page, lab):
+    nb = Notebook(page, lab, "activations_pictures.ipynb", [PICTURES])
+    nb.run(0)
+    relu = page.locator(".nnw-act-layer[data-name='1']")
+    relu.locator(".nnw-flag-dead").wait_for()
+    assert relu.locator(".nnw-flag-dead").inner_text() == "1 channels dead"
+    assert "4 channels" in relu.locator(".nnw-act-head").inner_text()
+    assert relu.locator("canvas.nnw-act-maps").count() == 1
+    assert page.locator(".nnw-act-layer[data-name='3'] svg rect").count() == 10  # Linear: bars as before
+    assert nb.python("act.layers[1].dead.tolist()") == [False, False, True, False]
