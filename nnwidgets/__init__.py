@@ -15,6 +15,7 @@ from .dashboard import Dashboard
 from .explainer import Explainer
 from .feature_maps import FeatureMaps
 from .gam_explainer import GamExplainer
+from .image_explainer import ImageExplainer
 from .importance import Importance
 from .input_editor import InputEditor
 from .layer_bars import LayerBars
@@ -27,7 +28,7 @@ from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
 
-__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Dashboard", "Explainer", "FeatureMaps", "GamExplainer", "Importance",
+__all__ = ["ActivationAnalysis", "Activations", "Attributions", "Dashboard", "Explainer", "FeatureMaps", "GamExplainer", "ImageExplainer", "Importance",
            "InputEditor", "Inspector", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "Trainer", "TrainingMonitor",
            "WeightDistributions",
            "WeightHeatmap", "WeightTiles"]
