@@ -13,7 +13,7 @@ import { encodeValues, readValues, throttle } from "./lib/values.js";
 
 const PICTURE_PX = 280; // the enlarged picture's longer side, CSS pixels
 const TILE_PX = 36; // a thumbnail's longer side on the page
-const GRID_COLUMNS = 12;
+const GRID_COLUMNS = 10;
 const SEND_DURING_DRAG_MS = 100;
 const DRAG_SEND_LIMIT = 4096; // pictures up to this many values are also sent while the stroke goes on
 const METHOD_LABELS = {
@@ -189,8 +189,9 @@ function render({ model, el: host, signal }) {
       overlayMeta.textContent = `${METHOD_LABELS[payload.method] || payload.method}${settings} of the ${payload.output} of ${explained}${delta}`;
     }
     overlayCanvas.setAttribute("aria-label", `${overlayMeta.textContent}; ${h} × ${w} picture, draw on it to paint`);
-    legendLow.textContent = `−${formatExact(limit, "float32")}`;
-    legendHigh.textContent = `+${formatExact(limit, "float32")}`;
+    legendLow.textContent = `−${Number(limit).toPrecision(3)}`;
+    legendHigh.textContent = `+${Number(limit).toPrecision(3)}`;
+    legend.title = `colour scale: ±${formatExact(limit, "float32")}`;
     const bar = legendBar.getContext("2d");
     const strip = new ImageData(128, 1);
     for (let i = 0; i < 128; i++) {
@@ -328,6 +329,7 @@ function render({ model, el: host, signal }) {
   const markSent = () => {
     sentAt = { digest: pictureDigest(values), time: performance.now() };
     root.dataset.sentFor = sentAt.digest;
+    root.dataset.sentCount = String(Number(root.dataset.sentCount || 0) + 1);
   };
   overlayCanvas.addEventListener("pointerdown", (event) => {
     if (event.button !== 0) return;

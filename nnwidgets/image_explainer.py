@@ -128,6 +128,7 @@ class ImageExplainer(View):
         self._lime: ImageLimeResult | None = None
         self._prediction: np.ndarray | None = None
         self._moving_target = False
+        self._page_rows: np.ndarray | None = None  # the thumbnails on the page now
         layout = inspector.image
         kwargs.setdefault("brush_value", layout.high)
         super().__init__(inspector, **kwargs)
@@ -294,6 +295,11 @@ class ImageExplainer(View):
     def _show_page(self, rows: np.ndarray, page: int, size: int, predicted: Predicted | None = None) -> np.ndarray:
         shown, page, pages = page_of(rows, page, size)
         ins = self.inspector
+        if self._page_rows is not None and np.array_equal(shown, self._page_rows) and self.gallery.get("total") == len(rows):
+            if predicted is not None:  # the same thumbnails (the model changed): only the predictions are new
+                self._show_page_predictions(predicted, shown)
+            return shown
+        self._page_rows = shown
         layout = ins.image
         sheet, tile = sprite(ins.images(shown), layout.low, layout.high) if len(shown) else (np.zeros((0, 0, 4), np.uint8), (1, 1))
         labels = ins.labels
@@ -305,11 +311,13 @@ class ImageExplainer(View):
                 "page": page, "pages": pages, "total": int(len(rows)),
             })
             if predicted is not None:
-                where = np.searchsorted(predicted.rows, shown)
-                self._show_page_predictions(Predicted(shown, predicted.predicted[where], predicted.confidence[where]))
+                self._show_page_predictions(predicted, shown)
         return shown
 
-    def _show_page_predictions(self, result: Predicted) -> None:
+    def _show_page_predictions(self, result: Predicted, shown: np.ndarray | None = None) -> None:
+        if shown is not None:  # the page's rows out of predictions for more (sorted) rows
+            where = np.searchsorted(result.rows, shown)
+            result = Predicted(shown, result.predicted[where], result.confidence[where])
         self.set_trait("gallery_predictions", {
             "rows": encode_array(np.asarray(result.rows, dtype=np.int32)),
             "predicted": encode_array(np.asarray(result.predicted, dtype=np.int32)),

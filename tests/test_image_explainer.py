@@ -298,3 +298,36 @@ def test_the_model_is_untouched_even_while_the_user_trains_in_a_thread(digits):
     s.check_for_changes()
     ex.wait()
     assert ex.error == ""
+
+
+def test_a_changed_model_sends_new_predictions_not_the_thumbnails_again(cnn, digits):
+    import copy
+
+    images, labels = digits
+    net = copy.deepcopy(cnn)
+    s = nw.Inspector(net, images, y=labels)
+    ex = nw.ImageExplainer(s)
+    ex.wait()
+    sheet = ex.gallery
+    with torch.no_grad():
+        net[-1].bias[3] += 50.0  # now everything is a 3
+    s.check_for_changes()
+    ex.wait()
+    assert ex.gallery is sheet
+    assert decode_array(ex.gallery_predictions["predicted"]).tolist() == [3] * 128
+    assert int(np.argmax(ex.prediction_values)) == 3 == s.target_class
+
+
+def test_big_data_sends_one_page_of_thumbnails():
+    rng = np.random.default_rng(0)
+    images = rng.random((20_000, 4, 4)).astype(np.float32)
+    labels = rng.integers(0, 2, 20_000)
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Flatten(), nn.Linear(16, 2))
+    ex = nw.ImageExplainer(net, images, y=labels, misclassified_first=True)
+    ex.wait()
+    assert ex.error == "" and ex.gallery["total"] == 20_000 and ex.gallery["pages"] == 157
+    assert len(decode_array(ex.gallery["rows"])) == 128 and decode_array(ex.gallery["sprite"]).shape == (32, 64, 4)
+    guess = probabilities(net, images).argmax(1)
+    rows = decode_array(ex.gallery["rows"])
+    assert np.all(guess[rows] != labels[rows])  # the first page: all misclassified

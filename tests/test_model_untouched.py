@@ -97,6 +97,11 @@ OPERATIONS = {
         lambda m: nw.Attributions(m, X6),
         lambda w: [setattr(w, "row", 3), setattr(w, "output", "probability"), setattr(w, "baseline", "zeros"), w.figure()],
     ),
+    "ImageExplainer": (  # X6 as 2 × 3 pictures; preprocess flattens them for the busy model's first Linear
+        lambda m: nw.ImageExplainer(m, X6.reshape(60, 1, 2, 3), preprocess=lambda b: b.reshape(len(b), 6), lime_samples=100),
+        lambda w: [setattr(w, "row", 4), setattr(w, "values", np.ones(6)), [(setattr(w, "method", k), w.wait()) for k in
+                   ("integrated_gradients", "occlusion", "lime")], setattr(w, "predicted_class", 1), w.refresh(), w.figure()],
+    ),
 }
 
 
