@@ -24,12 +24,13 @@ from .model_explorer import ModelExplorer
 from .surrogates import Surrogates
 from .training_monitor import TrainingMonitor
 from .trainer import Trainer
+from .unit_visualizer import UnitVisualizer
 from .weight_distributions import WeightDistributions
 from .weight_heatmap import WeightHeatmap
 from .weight_tiles import WeightTiles
 
 __all__ = ["ActivationAnalysis", "Activations", "Attributions", "Dashboard", "Explainer", "FeatureMaps", "GamExplainer", "ImageExplainer", "Importance",
            "InputEditor", "Inspector", "LayerBars", "LimeExplainer", "ModelExplorer", "Surrogates", "Trainer", "TrainingMonitor",
-           "WeightDistributions",
+           "UnitVisualizer", "WeightDistributions",
            "WeightHeatmap", "WeightTiles"]
 __version__ = "0.1.0"

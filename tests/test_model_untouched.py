@@ -102,6 +102,10 @@ OPERATIONS = {
         lambda w: [setattr(w, "row", 4), setattr(w, "values", np.ones(6)), [(setattr(w, "method", k), w.wait()) for k in
                    ("integrated_gradients", "occlusion", "lime")], setattr(w, "predicted_class", 1), w.refresh(), w.figure()],
     ),
+    "UnitVisualizer": (  # X6 as 2 × 3 pictures; preprocess (numpy or torch alike) flattens them for the first Linear
+        lambda m: nw.UnitVisualizer(m, X6.reshape(60, 1, 2, 3), preprocess=lambda b: b.reshape(len(b), 6), steps=16),
+        lambda w: [setattr(w, "layer", "0"), setattr(w, "unit", 5), w.wait(), setattr(w, "layer", ""), w.refresh(), w.figure()],
+    ),
 }
 
 
