@@ -35,7 +35,9 @@ class Dashboard(Layout):
     GAM fit for the GAM and surrogate views). With ``input_shape=(h, w)`` the Inside tab also shows
     the first layer's weights as image tiles. With ``trainer=nw.Trainer(s, ...)`` its controls sit on
     top and a Training tab with a :class:`TrainingMonitor`: play, and every view follows the model as it
-    learns (a playground on your own model and data).
+    learns (a playground on your own model and data). For image data (``Inspector(cnn, images)``) the
+    layout is the images': the :class:`ImageExplainer` (gallery, picture, brush, prediction, overlays) on
+    top, then tabs Model, Feature maps, Activations (channel maps), Unit's input and Weights.
 
     Example::
 
@@ -65,6 +67,11 @@ class Dashboard(Layout):
             raise ValueError("trainer trains another model than the dashboard shows: build it as nw.Trainer(inspector, ...)")
         self.trainer = trainer
         self.monitor = TrainingMonitor(s) if trainer is not None else None
+        if s.image is not None:
+            if input_shape is not None:
+                raise TypeError("input_shape is for tables whose rows are pictures; these images know their shape")
+            self._build_for_images(s, trainer)
+            return
         self.editor = InputEditor(s)
         self.bars = LayerBars(s)
         self.heatmap = WeightHeatmap(s)
@@ -100,6 +107,39 @@ class Dashboard(Layout):
         )
         super().__init__(s, views, arrangement, "nnw-dashboard")
 
+    def _build_for_images(self, s: Any, trainer: Trainer | None) -> None:
+        """The image layout: the explainer (gallery, picture, brush, prediction, overlays) on top, then
+        tabs for the model, what the conv layers see, a unit's preferred input and the weights."""
+        from .feature_maps import FeatureMaps
+        from .image_explainer import ImageExplainer
+        from .unit_visualizer import UnitVisualizer
+
+        self.images = ImageExplainer(s)
+        self.bars = LayerBars(s)
+        self.heatmap = WeightHeatmap(s)
+        self.feature_maps = FeatureMaps(s)
+        self.activations = Activations(s)
+        self.units = UnitVisualizer(s)
+        self.distributions = WeightDistributions(s)
+        views = [self.images, self.bars, self.heatmap, self.feature_maps, self.activations, self.units, self.distributions]
+        views += [trainer, self.monitor] if trainer is not None else []
+        at = {id(v): i for i, v in enumerate(views)}
+        w = lambda view: widget(at[id(view)])  # noqa: E731
+        top = [section("Training", w(trainer))] if trainer is not None else []
+        arrangement = column(
+            *top,
+            section("Image, prediction and explanations", w(self.images)),
+            tabs(
+                Model=row(w(self.bars), w(self.heatmap)),
+                **{"Feature maps": w(self.feature_maps)},
+                Activations=w(self.activations),
+                **{"Unit's input": w(self.units)},
+                Weights=w(self.distributions),
+                **({"Training": w(self.monitor)} if trainer is not None else {}),
+            ),
+        )
+        super().__init__(s, views, arrangement, "nnw-dashboard")
+
     def close(self) -> None:
         """Close every view the dashboard made; a trainer it was given goes on (it is the user's)."""
         if getattr(self, "trainer", None) is not None:
@@ -111,7 +151,10 @@ class Dashboard(Layout):
         return list(first_tabs(self.arrangement)["titles"])
 
     def figure(self) -> Figure:
-        """Layer bars, the prediction, integrated gradients and the surrogates' fidelity on one Figure."""
+        """Layer bars, the prediction, integrated gradients and the surrogates' fidelity on one Figure
+        (for images: the explainer's picture, overlay and prediction beside the layer bars)."""
+        if self.inspector is not None and self.inspector.image is not None:
+            return self._image_figure()
         self.wait()
         for view in (self.editor, self.attributions, self.surrogates):
             view.ready_to_draw()
@@ -130,3 +173,7 @@ class Dashboard(Layout):
         sur_ax.bar(kinds, [models[k].fidelity_r2 for k in kinds], color=BAR_COLOUR)
         sur_ax.set_title("surrogate fidelity (R², held-out rows)", fontsize=9)
         return fig
+
+    def _image_figure(self) -> Figure:
+        self.wait()
+        return self.images.figure()

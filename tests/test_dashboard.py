@@ -172,3 +172,34 @@ def test_a_trainer_on_top_drives_every_view_and_outlives_the_dashboard():
     other = nw.Trainer(nn.Sequential(nn.Linear(4, 3)), X, y)
     with pytest.raises(ValueError, match="another model"):
         nw.Dashboard(s, trainer=other)
+
+
+def test_a_dashboard_of_images_lays_out_the_image_views_on_one_selection():
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    images, labels = digits.images[:120, None] / 16.0, digits.target[:120]
+    torch.manual_seed(0)
+    cnn = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(16, 10))
+    s = nw.Inspector(cnn, images, y=labels)
+    dash = nw.Dashboard(s)
+    assert dash.tab_titles == ["Model", "Feature maps", "Activations", "Unit's input", "Weights"]
+    assert {type(v).__name__ for v in dash.views} == {"ImageExplainer", "LayerBars", "WeightHeatmap", "FeatureMaps",
+                                                      "Activations", "UnitVisualizer", "WeightDistributions"}
+    dash.row = 9
+    dash.selected_layer = "1"
+    dash.wait()
+    assert dash.images.row == dash.feature_maps.row == 9 and dash.feature_maps.selected_layer == "1"
+    with torch.no_grad():  # the layer's output for picture 9, from the user's model itself
+        expected = cnn[1](cnn[0](torch.tensor(images[9:10], dtype=torch.float32)))[0].numpy()
+    np.testing.assert_allclose(dash.feature_maps.result.maps, expected, rtol=1e-5, atol=1e-6)
+    painted = images[9].copy()
+    painted[0, :, 4] = 1.0
+    dash.values = painted  # painting: every view follows the one picture
+    with torch.no_grad():
+        probabilities = torch.softmax(cnn(torch.tensor(painted[None], dtype=torch.float32)), 1)[0].numpy()
+    np.testing.assert_allclose(dash.images.prediction_values, probabilities, rtol=1e-5, atol=1e-6)
+    assert dash.figure() is not None
+    with pytest.raises(TypeError, match="input_shape"):
+        nw.Dashboard(s, input_shape=(8, 8))
+    dash.close()

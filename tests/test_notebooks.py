@@ -10,7 +10,7 @@ NOTEBOOKS = sorted((Path(__file__).parent.parent / "notebooks").glob("*.ipynb"))
 
 
 def test_there_are_notebooks():
-    assert [p.name for p in NOTEBOOKS] == ["00_tour.ipynb", "01_model_internals.ipynb", "02_explaining_predictions.ipynb", "03_inside_the_network.ipynb", "04_watching_a_network_learn.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == ["00_tour.ipynb", "01_model_internals.ipynb", "02_explaining_predictions.ipynb", "03_inside_the_network.ipynb", "04_watching_a_network_learn.ipynb", "05_what_a_cnn_looks_at.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
