@@ -2,7 +2,7 @@
 // picture (magnified, crisp), the target's activation per step against the mean over real pictures.
 import "./unit_visualizer.css";
 import { decodeArray } from "./lib/array.js";
-import { drawAscent, layerLabel, pictureScale, ratioText } from "./lib/ascent.js";
+import { clampSetting, drawAscent, layerLabel, pictureScale, ratioText } from "./lib/ascent.js";
 import { STATUS_EVENTS, busyIndicator, el, showStatus } from "./lib/dom.js";
 import { blit, pictureRGBA } from "./lib/image_canvas.js";
 import { announce, listen } from "./lib/lifecycle.js";
@@ -21,6 +21,8 @@ const SETTINGS = [
   ["jitter", "jitter", 1, 0, true],
   ["seed", "seed", 1, 0, true],
 ];
+
+const LIMITS = { steps: 100000, l2: 0.999 };
 
 function numberInput(name, step, min) {
   const input = el("input", `nnw-uv-input nnw-uv-${name.replace("_", "-")}`);
@@ -84,12 +86,11 @@ function render({ model, el: host, signal }) {
   // Everything in the form at once (one message, validated together in Python); the same settings again
   // ask for the run by a message, since no trait changes.
   const run = () => {
-    const wanted = { layer: layerSelect.value, unit: Math.trunc(Number(unitInput.value)) };
-    for (const [name, , , , integer] of SETTINGS) {
-      const v = Number(inputs[name].value);
-      wanted[name] = integer ? Math.trunc(v) : v;
-    }
-    const changed = Object.entries(wanted).filter(([name, v]) => Number.isFinite(v) || name === "layer")
+    const entry = (model.get("layers") || []).find((l) => l.name === layerSelect.value);
+    const wanted = { layer: layerSelect.value, unit: clampSetting(unitInput.value, 0, entry ? entry.units - 1 : Infinity, true) };
+    for (const [name, , , min, integer] of SETTINGS) wanted[name] = clampSetting(inputs[name].value, min, LIMITS[name] ?? Infinity, integer);
+    // Values Python would refuse (lr 0, an empty field) are not sent: the field shows the value in use again.
+    const changed = Object.entries(wanted).filter(([name, v]) => name === "layer" || (Number.isFinite(v) && !(name === "lr" && v <= 0)))
       .filter(([name, v]) => model.get(name) !== v);
     if (changed.length) {
       for (const [name, v] of changed) model.set(name, v);
@@ -97,6 +98,7 @@ function render({ model, el: host, signal }) {
     } else {
       model.send({ event: "run" });
     }
+    drawControls(); // clamped or refused values show what is in use
   };
   runButton.addEventListener("click", run);
   controls.addEventListener("keydown", (event) => {

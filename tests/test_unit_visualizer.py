@@ -264,3 +264,33 @@ def test_model_untouched_and_no_grads_while_the_user_trains_in_a_thread(digits):
     uv.figure()
     assert_same_state(before, fingerprint(net))
     assert all(p.grad is None for p in params) and net.training
+
+
+class Switch:
+    """Shared by the model and its shadow (an opaque attribute): the user's code decides when forward fails."""
+
+    broken = True
+
+
+class Fragile(nn.Module):
+    """Fails in a forward pass that needs gradients while ``switch.broken``: the ascent fails, nothing else."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.switch = Switch()
+        self.body = digits_cnn()
+
+    def forward(self, x):
+        if self.switch.broken and x.requires_grad:
+            raise RuntimeError("this model refuses gradients today")
+        return self.body(x)
+
+
+def test_an_error_shows_in_the_widget_and_the_next_valid_input_recovers(digits):
+    images, _ = digits
+    net = Fragile()
+    uv = nw.UnitVisualizer(net, images[:100], layer="body.0", unit=1, steps=8).wait()
+    assert uv.error == "gradient ascent failed: this model refuses gradients today" and uv.result is None
+    net.switch.broken = False
+    uv.unit = 2
+    assert uv.result.unit == 2 and uv.error == ""

@@ -88,3 +88,11 @@ export function layerLabel({ name, type, units, kind }) {
   const noun = kind === "channel" ? "channel" : "unit";
   return `${name} (${type}, ${units} ${noun}${units === 1 ? "" : "s"})`;
 }
+
+/** A typed setting within [min, max] (whole for integers); NaN when the field is empty or not a number. */
+export function clampSetting(text, min, max, integer) {
+  if (String(text).trim() === "") return NaN;
+  const v = Number(text);
+  if (!Number.isFinite(v)) return NaN;
+  return Math.min(max, Math.max(min, integer ? Math.trunc(v) : v));
+}

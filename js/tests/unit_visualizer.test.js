@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { curveDomain, formatRatio, layerLabel, pictureScale, ratioText } from "../lib/ascent.js";
+import { clampSetting, curveDomain, formatRatio, layerLabel, pictureScale, ratioText } from "../lib/ascent.js";
 
 test("the ratio to the mean over real images reads short", () => {
   assert.equal(formatRatio(47.2), "47×");
@@ -39,4 +39,13 @@ test("layer labels name units, channels or classes", () => {
   assert.equal(layerLabel({ name: "", type: "output", units: 10, kind: "class" }), "output (10 classes)");
   assert.equal(layerLabel({ name: "features.3", type: "Conv2d", units: 16, kind: "channel" }), "features.3 (Conv2d, 16 channels)");
   assert.equal(layerLabel({ name: "fc", type: "Linear", units: 1, kind: "unit" }), "fc (Linear, 1 unit)");
+});
+
+test("typed settings are clamped to what Python accepts; empty or junk fields are not numbers", () => {
+  assert.equal(clampSetting("99", 0, 15, true), 15);
+  assert.equal(clampSetting("-3", 0, 15, true), 0);
+  assert.equal(clampSetting("2.7", 0, 15, true), 2);
+  assert.equal(clampSetting("0.25", 0, Infinity, false), 0.25);
+  assert.ok(Number.isNaN(clampSetting("", 0, 1, false)));
+  assert.ok(Number.isNaN(clampSetting("abc", 0, 1, false)));
 });
