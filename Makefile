@@ -42,6 +42,7 @@ bench: install browser
 	$(PY) bench/bench_inspector.py
 	$(PY) bench/bench_scale.py
 	$(PY) bench/bench_training.py
+	$(PY) bench/bench_images.py
 
 wheel: install
 	$(PY) -m build --wheel --outdir dist
