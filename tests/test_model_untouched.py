@@ -210,3 +210,37 @@ def test_training_in_a_thread_while_views_compute():
     s.check_for_changes()
     dash.wait()
     assert all(v.error == "" for v in dash.views), [v.error for v in dash.views]
+
+
+def busy_cnn() -> nn.Module:
+    """A CNN in training mode with grads, batch-norm statistics, dropout, a frozen part and a hook."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Dropout2d(0.3),
+                        nn.Conv2d(4, 6, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2), nn.Flatten(), nn.Linear(24, 3)).train()
+    net(torch.randn(5, 1, 6, 6)).sum().backward()
+    net[4].bias.requires_grad_(False)
+    net[8].register_forward_hook(lambda *a: None)
+    return net
+
+
+def test_every_image_view_of_a_busy_cnn_leaves_it_untouched():
+    model = busy_cnn()
+    pictures = np.random.default_rng(3).random((40, 6, 6))
+    before = fingerprint(model)
+    s = nw.Inspector(model, pictures, selected_layer="4")
+    views = [nw.Dashboard(s), nw.ImageExplainer(s, lime_samples=60), nw.FeatureMaps(s),
+             nw.UnitVisualizer(s, layer="4", unit=2, steps=12), nw.Activations(s)]
+    painted = pictures[5].copy()
+    painted[2:4, :] = 1.0
+    for method in ("integrated_gradients", "occlusion", "lime"):
+        views[1].method = method
+        views[1].wait()
+    s.row = 5
+    s.values = painted
+    views[2].unit = 3
+    for view in views:
+        view.wait()
+        view.figure()
+    assert_same_state(before, fingerprint(model))
+    for view in views:
+        view.close()
