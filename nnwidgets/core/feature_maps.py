@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from .layer_table import resolve_layer
+from .predictor import first_tensor
 from .shadow import check_runnable
 from .tasks import Task
 
@@ -70,23 +71,28 @@ def capture_output(ins: "Inspector", layer: str, rows: np.ndarray, version: int)
     runs more than once), by a forward hook that stops the forward there. The user's model is not run."""
     check_runnable(ins.model)
     resolve_layer(ins.model, layer)  # a clear error for unknown names
+    with ins.predictor.shadows.use(version) as shadow:
+        return layer_output(shadow, layer, ins.predictor.inputs(rows)).detach()
+
+
+def layer_output(shadow: nn.Module, layer: str, inputs: torch.Tensor) -> torch.Tensor:
+    """The output of module ``layer`` of ``shadow`` (its first call) for ``inputs``: a forward hook on the
+    shadow keeps it and ends the forward there (what comes after the layer never runs)."""
     kept: list[torch.Tensor] = []
 
     def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
-        while isinstance(output, (tuple, list)) and output:
-            output = output[0]
-        if isinstance(output, torch.Tensor):
-            kept.append(output.detach())
+        out = first_tensor(output)
+        if out is not None:
+            kept.append(out)
             raise _Captured
 
-    with ins.predictor.shadows.use(version) as shadow:
-        handle = shadow.get_submodule(layer).register_forward_hook(hook)
-        try:
-            shadow(ins.predictor.inputs(rows))
-        except _Captured:
-            pass
-        finally:
-            handle.remove()
+    handle = shadow.get_submodule(layer).register_forward_hook(hook)
+    try:
+        shadow(inputs)
+    except _Captured:
+        pass
+    finally:
+        handle.remove()
     if not kept:
         raise ValueError(f"layer {layer!r} did not run in the model's forward pass (or returned no tensor)")
     return kept[0]

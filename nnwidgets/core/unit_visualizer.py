@@ -28,10 +28,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .feature_maps import LayerShapes
+from .feature_maps import LayerShapes, layer_output
 from .image_attributions import differentiable_preprocess, require_image
 from .layer_table import resolve_layer
-from .predictor import first_tensor, model_device, model_dtype, output_matrix, tensor_to_float64
+from .predictor import model_device, model_dtype, output_matrix, tensor_to_float64
 from .sampling import random_rows
 from .shadow import check_runnable
 from .tasks import Task
@@ -44,10 +44,6 @@ PROBE_SEED = 0
 OUTPUT = ""
 CHECK_EVERY = 4  # steps between job.check() calls
 RETRIES = 8  # a step whose weights were changed in place mid-step (the user trains) is done again
-
-
-class _Captured(Exception):
-    """Raised by the capturing hook once the layer's output is kept: the rest of the forward is skipped."""
 
 
 @dataclass(frozen=True)
@@ -164,24 +160,7 @@ def forward_to(shadow: nn.Module, layer: str, inputs: torch.Tensor) -> torch.Ten
     (rows × columns) for ``layer`` ""; a hook on the shadow ends the forward at the layer."""
     if layer == OUTPUT:
         return output_matrix(shadow(inputs), len(inputs))
-    kept: list[torch.Tensor] = []
-
-    def hook(_module: nn.Module, _inputs: Any, output: Any) -> None:
-        out = first_tensor(output)
-        if out is not None:
-            kept.append(out)
-            raise _Captured
-
-    handle = shadow.get_submodule(layer).register_forward_hook(hook)
-    try:
-        shadow(inputs)
-    except _Captured:
-        pass
-    finally:
-        handle.remove()
-    if not kept:
-        raise ValueError(f"layer {layer!r} did not run in the model's forward pass (or returned no tensor)")
-    return kept[0]
+    return layer_output(shadow, layer, inputs)
 
 
 def probe_means(ins: "Inspector", layer: str, version: int, check=None) -> ProbeMeansResult:
