@@ -55,11 +55,19 @@ class TabularView(View):
 
     needs_data: ClassVar[bool] = True
     mirrors: ClassVar[tuple[str, ...]] = ("row", "values", "target_class")
+    # Whether the page needs each feature's name and range when the features are a picture's pixels
+    # (an editor with a slider per pixel does; a view that draws layers does not, and for a 224 × 224 × 3
+    # picture that would be 150,528 names and three float64 buffers sent for nothing).
+    pixel_features: ClassVar[bool] = True
 
     def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
         super().__init__(source, X, **kwargs)
-        ranges = self.inspector.memo("feature ranges", lambda: feature_ranges(self.inspector.data.X))
-        self.set_trait("features", self.inspector.memo("feature payload", lambda: feature_payload(self.inspector.data, ranges)))
+        image = self.inspector.image
+        if image is not None and not self.pixel_features:
+            self.set_trait("features", {"rows": int(self.inspector.data.X.shape[0]), "image": list(image.shape)})
+        else:
+            ranges = self.inspector.memo("feature ranges", lambda: feature_ranges(self.inspector.data.X))
+            self.set_trait("features", self.inspector.memo("feature payload", lambda: feature_payload(self.inspector.data, ranges)))
         self._describe_outputs()
 
     def _describe_outputs(self) -> None:

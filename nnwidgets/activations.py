@@ -66,6 +66,7 @@ class Activations(TabularView):
     colormap = traitlets.Dict(read_only=True).tag(sync=True)
 
     mirrors: ClassVar[tuple[str, ...]] = ("row", "values", "target_class", "selected_layer")
+    pixel_features: ClassVar[bool] = False  # the page draws layers, not the picture's pixels
 
     def __init__(self, source: Any, X: Any = None, **kwargs: Any) -> None:
         self.layers: list[LayerActivity] = []

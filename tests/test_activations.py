@@ -162,3 +162,15 @@ def test_activations_view_shows_channel_maps_for_pictures():
     with torch.no_grad():
         conv = net[0](torch.tensor(images[9:10], dtype=torch.float32))[0].double().numpy()
     np.testing.assert_array_equal({layer.name: layer for layer in act.layers}["0"].maps, conv)
+
+
+def test_activations_of_pictures_send_no_per_pixel_names():
+    # The page draws layers, not pixels: a name and a range per pixel value (150,528 of them for a
+    # 224 x 224 x 3 picture) would be sent for nothing. A table still gets its features' names.
+    net, images = planted_cnn(), digit_images()
+    act = nw.Activations(nw.Inspector(net, images))
+    assert act.features == {"rows": len(images), "image": [1, 8, 8]}
+    assert "y0 x0" not in str(act.get_state())
+    X = data(features=3)
+    table = nw.Activations(nw.Inspector(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), X))
+    assert table.features["names"] == ["x0", "x1", "x2"]
