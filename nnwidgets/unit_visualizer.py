@@ -123,11 +123,11 @@ class UnitVisualizer(View):
     @traitlets.validate("steps", "lr", "l2", "blur_every", "blur_sigma", "jitter")
     def _check_option(self, proposal: dict) -> Any:
         name, value = proposal["trait"].name, proposal["value"]
-        bad = {"steps": not 1 <= value <= 100_000, "lr": not value > 0, "l2": not 0 <= value < 1,
-               "blur_every": value < 0, "blur_sigma": not value >= 0, "jitter": value < 0}[name]
+        bad = {"steps": not 1 <= value <= 100_000, "lr": not 0 < value < np.inf, "l2": not 0 <= value < 1,
+               "blur_every": value < 0, "blur_sigma": not 0 <= value < np.inf, "jitter": value < 0}[name]
         if bad:
-            raise traitlets.TraitError(f"{name} out of range: {value} (steps 1..100000, lr > 0, 0 ≤ l2 < 1, "
-                                       f"blur_every ≥ 0, blur_sigma ≥ 0, jitter ≥ 0)")
+            raise traitlets.TraitError(f"{name} out of range: {value} (steps 1..100000, finite lr > 0, 0 ≤ l2 < 1, "
+                                       f"blur_every ≥ 0, finite blur_sigma ≥ 0, jitter ≥ 0)")
         return value
 
     @traitlets.observe("layer")

@@ -219,6 +219,10 @@ def test_bad_inputs_say_why(cnn, digits):
         uv.steps = 0
     with pytest.raises(traitlets.TraitError, match="lr out of range"):
         uv.lr = -1.0
+    with pytest.raises(traitlets.TraitError, match="lr out of range"):
+        uv.lr = float("inf")  # refused here, not later by the ascent in the error trait
+    with pytest.raises(traitlets.TraitError, match="blur_sigma out of range"):
+        uv.blur_sigma = float("inf")
     assert uv.unit == 3 and uv.steps == 8
     assert uv.result.unit == 3 and not uv.error  # still works after the refused values
 
