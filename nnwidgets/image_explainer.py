@@ -24,6 +24,7 @@ from .core.tasks import RowPass, RowResult
 EXPLANATIONS = (*METHODS, "lime")
 COLORMAPS = ("RdBu_r", "PuOr_r", "BrBG")  # ColorBrewer's diverging maps rated colour-blind safe; positive: red, purple, teal
 LUT_SIZE = 256
+MAX_STEPS = 1024
 
 
 def picture_digest(values: np.ndarray) -> str:
@@ -150,6 +151,8 @@ class ImageExplainer(View):
         least = {"steps": 2, "lime_samples": 10, "brush_size": 1, "page_size": 1, "window": 0}[name]
         if value < least:
             raise traitlets.TraitError(f"{name} must be at least {least}, got {value}")
+        if name == "steps" and value > MAX_STEPS:  # one integrated-gradients run cannot be stopped halfway
+            raise traitlets.TraitError(f"steps must be at most {MAX_STEPS}, got {value}")
         return value
 
     @traitlets.validate("brush_value")

@@ -207,7 +207,7 @@ def test_figure_draws_picture_overlay_and_bars(cnn, digits):
 def test_options_are_checked(cnn, digits):
     images, _ = digits
     s, ex = explainer(cnn, digits)
-    for name, bad in [("steps", 1), ("brush_size", 0), ("page_size", 0), ("true_class", 10), ("predicted_class", -2),
+    for name, bad in [("steps", 1), ("steps", 5000), ("brush_size", 0), ("page_size", 0), ("true_class", 10), ("predicted_class", -2),
                       ("method", "gradcam"), ("colormap", "jet"), ("opacity", 1.5), ("brush_value", float("nan"))]:
         with pytest.raises(traitlets.TraitError):
             setattr(ex, name, bad)

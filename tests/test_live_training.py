@@ -13,7 +13,7 @@ from torch import nn
 
 import nnwidgets as nw
 from nnwidgets.core import decode_array
-from nnwidgets.core.live import MAX_MESSAGES_PER_S, Contention, ticker
+from nnwidgets.core.live import FIRST_PICTURE_WITHIN_S, MAX_MESSAGES_PER_S, Contention, ticker
 from nnwidgets.core.live import messages as message_counter
 from nnwidgets.core.tasks import Lime
 
@@ -250,3 +250,21 @@ def test_contention_counts_only_the_slowdown_of_steps_that_overlap_work():
     # 30 ms − the quiet median 10 ms = 20 ms, at most the 15 ms overlap; 60 − 10 = 50 ms, at most 5 ms
     assert added == pytest.approx(0.015 + 0.005)
     assert contention.add(steps + [0.160], [(0.0, 1.0)]) == pytest.approx(0.0)  # only the new interval counts, and it was not slow
+
+
+def test_a_sessions_first_live_picture_comes_within_a_second_even_after_a_costly_refresh():
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    heat = nw.WeightHeatmap(s)
+    heat.wait()
+    train(model, X, y, seconds=0.3)
+    settled(s)
+    heat.wait()
+    ticker()._cost[s] = 60.0  # as if the last refresh had cost a minute of work: the budget alone would wait 100 min
+    redraws = []
+    heat.observe(lambda change: redraws.append(time.monotonic()), "heatmap")
+    start = time.monotonic()
+    train(model, X, y, seconds=2.5)
+    assert redraws and redraws[0] - start < FIRST_PICTURE_WITHIN_S + 0.5, [round(t - start, 2) for t in redraws]
+    settled(s)

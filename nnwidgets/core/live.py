@@ -10,7 +10,7 @@ dropped, never queued. The work counted is the scheduler's workers' time, the ti
 training steps' slowdown while that work ran (:class:`Contention`: on a machine whose cores the training
 already uses, the work's cost is mostly the steps it delays). A training session starts as if a refresh
 had just been paid for, at what the model's last refresh cost, so a big model's first live picture waits
-its turn instead of slowing the first steps. Once a model has not moved for ``QUIET_S``, a last exact
+its turn instead of slowing the first steps — at most ``FIRST_PICTURE_WITHIN_S``. Once a model has not moved for ``QUIET_S``, a last exact
 refresh shows the model as it is."""
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from .scheduler import scheduler
 TICK_S = 0.1
 QUIET_S = 0.5
 DUTY = 0.01  # at most this share of the wall time goes to work caused by live refreshes
+FIRST_PICTURE_WITHIN_S = 1.0  # however much a model's last refresh cost, a session's first live picture comes this soon
 MAX_MESSAGES_PER_S = 100
 MESSAGE_HEADROOM = 0.6  # refresh only while what is sent plus what a refresh sends stays under 60 % of that
 
@@ -154,7 +155,7 @@ class Ticker:
         with self._lock:
             if not self._moving:  # work and messages from before training began are not the refreshes' to pay for;
                 # the first refresh waits as if one had just been paid for (a big model's costs more)
-                self._last_work = (now, self._work() - self._cost.get(inspector, 0.0))
+                self._last_work = (now, self._work() - min(self._cost.get(inspector, 0.0), DUTY * FIRST_PICTURE_WITHIN_S))
                 self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
             if inspector not in self._moving:
                 contention = self._contention.setdefault(inspector, Contention())
