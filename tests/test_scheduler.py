@@ -224,3 +224,30 @@ def test_workers_started_from_a_daemon_thread_are_not_daemons():
     assert done.wait(10)
     assert seen["daemon"] is False
     sched.shutdown()
+
+
+def test_work_a_live_refresh_asked_for_is_counted_apart_from_other_work():
+    import time
+
+    sched, cache = Scheduler(), ResultCache()
+
+    def work_for(seconds):
+        def work(job):
+            started = time.perf_counter()
+            while time.perf_counter() - started < seconds:  # busy, as a real task is
+                pass
+            return seconds
+        return work
+
+    user = slot([])
+    sched.request(user, ("user", 0), work_for(0.15), cache=cache, lane="slow")  # asked for by a user or a new view
+    assert user.settled.wait(5)
+    with sched.asked_by_live_refresh():
+        live = slot([])
+        sched.request(live, ("live", 0), work_for(0.05), cache=cache, lane="slow")
+    assert live.settled.wait(5)
+    assert sched.busy_seconds(live_only=True) == pytest.approx(0.05, abs=0.03)
+    assert sched.busy_seconds() == pytest.approx(0.20, abs=0.05)
+    spans = sched.work_windows(0.0, live_only=True)
+    assert len(spans) == 1 and spans[0][1] - spans[0][0] == pytest.approx(0.05, abs=0.03)
+    sched.shutdown()

@@ -6,8 +6,9 @@ moving inspectors (``check_for_changes(live=True)``) a few times a second, so th
 background while the user's loop goes on. The ticker keeps to a budget: it refreshes only while the work
 it caused took at most ``DUTY`` of the wall time, and while the messages sent in the last second plus
 those its last refresh sent stay under 60 % of ``MAX_MESSAGES_PER_S``; a refresh that does not fit is
-dropped, never queued. The work counted is the scheduler's workers' time, the ticker's own, and the
-training steps' slowdown while that work ran (:class:`Contention`: on a machine whose cores the training
+dropped, never queued. The work counted is what live refreshes asked of the scheduler's workers (not
+what the user or a new view asked for meanwhile), the ticker's own time, and the training steps' slowdown
+while that work ran (:class:`Contention`: on a machine whose cores the training
 already uses, the work's cost is mostly the steps it delays). A training session starts as if a refresh
 had just been paid for, at what the model's last refresh cost, so a big model's first live picture waits
 its turn instead of slowing the first steps — at most ``FIRST_PICTURE_WITHIN_S``. Once a model has not moved for ``QUIET_S``, a last exact
@@ -204,10 +205,10 @@ class Ticker:
         return True
 
     def _work(self) -> float:
-        """Seconds of work so far: the scheduler's workers', this thread's own refreshes (views that
-        draw at once, such as a heatmap pooled inline, do it here), and the training steps' slowdown
+        """Seconds of work live refreshes caused so far: on the scheduler's workers, on this thread (views
+        that draw at once, such as a heatmap pooled inline, do it here), and the training steps' slowdown
         while that work ran."""
-        return scheduler().busy_seconds() + self._own_s + self._slowdown_s
+        return scheduler().busy_seconds(live_only=True) + self._own_s + self._slowdown_s
 
     def _count_slowdown(self, moving: list) -> None:
         """Add the slowdown of the steps taken since the last tick (see :class:`Contention`)."""
@@ -218,7 +219,7 @@ class Ticker:
             if len(steps) < 2 or steps[-1] <= state.contention.seen:
                 continue
             if windows is None:
-                windows = scheduler().work_windows(oldest) + [w for w in self._own_windows if w[1] > oldest]
+                windows = scheduler().work_windows(oldest, live_only=True) + [w for w in self._own_windows if w[1] > oldest]
             self._slowdown_s += state.contention.add(steps, windows)
 
     def _refresh(self, inspector: Any, live: bool) -> None:
@@ -230,7 +231,8 @@ class Ticker:
         self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
         self.refreshes += 1
         try:
-            inspector.check_for_changes(live=live)
+            with scheduler().asked_by_live_refresh():
+                inspector.check_for_changes(live=live)
         except Exception:  # a model broken mid-training: the views say so on the next exact refresh
             if not live:
                 raise

@@ -11,12 +11,13 @@ work asked to stop, so the process ends normally with work in flight."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import threading
 import time
 import warnings
 from collections import OrderedDict, deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -149,6 +150,7 @@ class _Entry:
     done: threading.Event = field(default_factory=threading.Event)
     ok: bool = False
     value: Any = None
+    live: bool = False  # asked for by a live refresh while the model trains
 
     def status(self, text: str, fraction: float | None) -> None:
         for slot in list(self.slots):
@@ -168,7 +170,10 @@ class Scheduler:
         self._closed = False
         self._busy_s = 0.0
         self._running_since: dict[int, float] = {}  # thread id -> when its current work started
-        self._windows: deque[tuple[float, float]] = deque(maxlen=256)  # (start, end) of recent finished work
+        self._windows: deque[tuple[float, float, bool]] = deque(maxlen=256)  # (start, end, live) of recent finished work
+        self._running_live: dict[int, bool] = {}  # thread id -> whether its current work is a live refresh's
+        self._live_busy_s = 0.0
+        self._asking = threading.local()
         try:
             threading._register_atexit(self.shutdown)  # runs before Python joins non-daemon threads
         except (AttributeError, RuntimeError):
@@ -275,6 +280,7 @@ class Scheduler:
         if lane not in LANES:
             raise ValueError(f"lane must be one of {LANES}, got {lane!r}")
         entry = _Entry(key, run, cache, keep, lane, priority, next(self._seq), describe, time.monotonic() + settle)
+        entry.live = getattr(self._asking, "live", False)
         self._entries[(id(cache), key)] = entry
         if queue and not self._closed:
             self._queues[lane].append(entry)
@@ -337,19 +343,29 @@ class Scheduler:
                 return None
         return None
 
-    def busy_seconds(self) -> float:
-        """Seconds the workers have spent on work so far (running work counted up to now): what live
-        refreshes during training measure their share of the machine by."""
+    @contextlib.contextmanager
+    def asked_by_live_refresh(self) -> Iterator[None]:
+        """Work first asked for inside this block (on this thread) is a live refresh's: counted apart."""
+        self._asking.live = True
+        try:
+            yield
+        finally:
+            self._asking.live = False
+
+    def busy_seconds(self, live_only: bool = False) -> float:
+        """Seconds the workers have spent on work so far (running work counted up to now); with
+        ``live_only``, on work live refreshes asked for: what they measure their share of the machine by."""
         with self._lock:
             now = time.monotonic()
-            return self._busy_s + sum(now - t for t in self._running_since.values())
+            running = sum(now - t for thread, t in self._running_since.items() if not live_only or self._running_live[thread])
+            return (self._live_busy_s if live_only else self._busy_s) + running
 
-    def work_windows(self, since: float) -> list[tuple[float, float]]:
-        """When the workers worked, as ``(start, end)`` spans that end after ``since`` (work still
-        running ends at ``inf``): what live refreshes compare training steps against."""
+    def work_windows(self, since: float, live_only: bool = False) -> list[tuple[float, float]]:
+        """When the workers worked (``live_only``: on live refreshes' work), as ``(start, end)`` spans that
+        end after ``since`` (work still running ends at ``inf``): what training steps are compared against."""
         with self._lock:
-            spans = [w for w in self._windows if w[1] > since]
-            spans += [(t, float("inf")) for t in self._running_since.values()]
+            spans = [(start, end) for start, end, live in self._windows if end > since and (live or not live_only)]
+            spans += [(t, float("inf")) for thread, t in self._running_since.items() if self._running_live[thread] or not live_only]
         return spans
 
     def pending(self) -> bool:
@@ -363,14 +379,17 @@ class Scheduler:
             outermost = thread not in self._running_since  # work that computes other work runs it inline
             if outermost:
                 self._running_since[thread] = time.monotonic()
+                self._running_live[thread] = entry.live
         try:
             self._execute_timed(entry)
         finally:
             if outermost:
                 with self._lock:
                     started, ended = self._running_since.pop(thread), time.monotonic()
+                    live = self._running_live.pop(thread)
                     self._busy_s += ended - started
-                    self._windows.append((started, ended))
+                    self._live_busy_s += (ended - started) if live else 0.0
+                    self._windows.append((started, ended, live))
 
     def _execute_timed(self, entry: _Entry) -> None:
         try:
