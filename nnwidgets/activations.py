@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+import zlib
+
 import numpy as np
 import traitlets
 from matplotlib.figure import Figure
@@ -34,6 +36,11 @@ def activity_payload(activity: list[LayerActivity]) -> dict:
         "saturated": encode_array(np.concatenate([a.saturated for a in activity]) if activity else np.zeros(0, bool)),
     }
 
+
+
+def picture_digest(values: np.ndarray) -> np.ndarray:
+    """A picture's CRC-32 as a one-element array (what the page keys the drawn picture by)."""
+    return np.array([zlib.crc32(np.ascontiguousarray(values, dtype="<f8").tobytes())], dtype=np.float64)
 
 class Activations(TabularView):
     """Each layer's output for the current values: bars for small layers, a colour strip for wide
@@ -100,12 +107,19 @@ class Activations(TabularView):
         else:  # pictures: LayerMaps' outputs, flags over the probe
             self.layers = image_layer_activity(self.inspector.model, result, self._flags)
         payload = activity_payload(self.layers)
-        payload["for_values"] = encode_array(values)
+        # For pictures a digest names the picture drawn: the picture itself (1.2 MB at 224 × 224 × 3) stays here.
+        payload["for_values"] = encode_array(values if self.inspector.image is None else picture_digest(values))
         payload["flags_ready"] = self._flags is not None
         self.set_trait("activity", payload)
 
     def describe_failure(self, name: str) -> str:
         return "activations failed" if name == "row" else "unit flags over the data failed"
+
+    def _should_send_property(self, key: str, value: Any) -> bool:
+        """The page draws layers, never the picture: a brush stroke on a big picture is not sent to it."""
+        if key == "values" and self.inspector is not None and self.inspector.image is not None:
+            return False
+        return super()._should_send_property(key, value)
 
     def figure(self) -> Figure:
         """Each layer's units (channel maps: each channel's mean) as a bar chart, dead ones hatched,

@@ -174,3 +174,25 @@ def test_activations_of_pictures_send_no_per_pixel_names():
     X = data(features=3)
     table = nw.Activations(nw.Inspector(nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)), X))
     assert table.features["names"] == ["x0", "x1", "x2"]
+
+
+def test_a_stroke_on_a_picture_sends_the_page_a_digest_not_the_picture():
+    from nnwidgets.core import decode_array
+
+    torch.manual_seed(0)
+    cnn = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(4, 2))
+    pictures = np.random.default_rng(0).random((6, 3, 64, 64))
+    s = nw.Inspector(cnn, pictures)
+    view = nw.Activations(s)
+    view.wait()
+    first = decode_array(view.activity["for_values"])
+    painted = pictures[0].copy()
+    painted[:, 10:20, 10:20] = 1.0
+    s.values = painted
+    view.wait()
+    second = decode_array(view.activity["for_values"])
+    assert first.size == second.size == 1 and first[0] != second[0]  # a digest that follows the picture
+    assert not view._should_send_property("values", view.values)  # the 12,288 values stay in the kernel
+    table = nw.Activations(nn.Linear(3, 2), np.zeros((4, 3)))
+    assert table._should_send_property("values", table.values)  # tables still send their row to the editor pages
+    view.close(), table.close()
