@@ -144,3 +144,12 @@ def test_display_maps_rgb_and_other_channel_counts():
     assert display_rgba(rgb, 0.0, 1.0)[0, 0, 0].tolist() == [255, 0, 0, 255]
     two = np.stack([np.zeros((1, 1)), np.ones((1, 1))])[None]  # two channels: their mean, as grey
     assert display_rgba(two, 0.0, 1.0)[0, 0, 0].tolist() == [128, 128, 128, 255]
+
+
+def test_predict_takes_a_batch_of_pictures_in_their_shapes(digits):
+    images, _ = digits
+    cnn = digits_cnn()
+    s = nw.Inspector(cnn, images[:, 0])  # given grey (n, H, W)
+    expected = model_probabilities(cnn, images[3:6])
+    for batch in (images[3:6, 0], images[3:6], images[3:6].reshape(3, -1)):
+        np.testing.assert_allclose(s.predict(batch), expected, rtol=1e-5, atol=1e-6)

@@ -62,7 +62,7 @@ class Inspector(Selection):
     Example::
 
         import torch, nnwidgets as nw
-        from sklearn.datasets import load_iris
+        from sklearn.datasets import load_digits, load_iris
         iris = load_iris()
         net = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
         s = nw.Inspector(net, iris.data, y=iris.target, feature_names=iris.feature_names,
@@ -71,6 +71,12 @@ class Inspector(Selection):
         nw.LimeExplainer(s); nw.GamExplainer(s)   # two views of one selection
         s.row = 17                         # both follow
         s.prediction                       # the three class probabilities for row 17
+
+        digits = load_digits()             # pictures: (n, C, H, W), grey (n, H, W) or channels-last
+        cnn = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.Flatten(), torch.nn.Linear(144, 10))
+        pictures = nw.Inspector(cnn, digits.images / 16, y=digits.target)
+        pictures.image.shape               # (1, 8, 8)
+        pictures.values = pictures.current_image.clip(0.5, 1)   # painting is assigning the picture
 
     >>> import torch, numpy as np
     >>> s = Inspector(torch.nn.Linear(3, 2), np.zeros((5, 3)))
@@ -286,6 +292,8 @@ class Inspector(Selection):
         or regression values (rows,). Computed now, on this thread."""
         self.require_data("predict()")
         matrix = np.atleast_2d(np.asarray(rows, dtype=np.float64))
+        if self.image is not None and matrix.ndim > 2:  # pictures, in any shape one of them takes
+            matrix = np.stack([self.image.as_image(picture).ravel() for picture in matrix])
         if matrix.shape[1] != self.data.n_features:
             raise ValueError(f"rows need {self.data.n_features} values each (one per feature), got {matrix.shape[1]}")
         return self.predict_function()(matrix)

@@ -6,13 +6,13 @@ moving inspectors (``check_for_changes(live=True)``) a few times a second, so th
 background while the user's loop goes on. The ticker keeps to a budget: it refreshes only while the work
 it caused took at most ``DUTY`` of the wall time, and while the messages sent in the last second plus
 those its last refresh sent stay under 60 % of ``MAX_MESSAGES_PER_S``; a refresh that does not fit is
-dropped, never queued. The work counted is what live refreshes asked of the scheduler's workers (not
-what the user or a new view asked for meanwhile), the ticker's own time, and the training steps' slowdown
-while that work ran (:class:`Contention`: on a machine whose cores the training
-already uses, the work's cost is mostly the steps it delays). A training session starts as if a refresh
-had just been paid for, at what the model's last refresh cost, so a big model's first live picture waits
-its turn instead of slowing the first steps — at most ``FIRST_PICTURE_WITHIN_S``. Once a model has not moved for ``QUIET_S``, a last exact
-refresh shows the model as it is."""
+dropped, never queued. The work counted is what live refreshes asked of the scheduler's workers (not what
+the user or a new view asked for meanwhile), the ticker's own time, and the training steps' slowdown while
+that work ran (:class:`Contention`: where the training already uses every core, the work's cost is mostly
+the steps it delays). A training session starts as if a refresh had just been paid for, at what the
+model's last refresh cost, so a big model's first live picture waits its turn instead of slowing the first
+steps — but comes within about ``FIRST_PICTURE_WITHIN_S``. Once a model has not moved for ``QUIET_S``, a
+last exact refresh shows the model as it is."""
 
 from __future__ import annotations
 
@@ -117,7 +117,7 @@ class Ticker:
         self._wake = threading.Condition(self._lock)
         self._moving: "weakref.WeakKeyDictionary[Any, _Moving]" = weakref.WeakKeyDictionary()
         self._thread: threading.Thread | None = None
-        self._last_work = (time.monotonic(), 0.0)  # (when, scheduler busy seconds) at the last refresh
+        self._last_work = (time.monotonic(), 0.0)  # (when, _work()) at the last refresh
         self._own_s = 0.0  # time this thread spent refreshing
         self._own_windows: deque[tuple[float, float]] = deque(maxlen=64)  # when it refreshed
         self._slowdown_s = 0.0  # the training steps' slowdown while work ran (Contention)
