@@ -29,7 +29,8 @@ def check_dashboard(page, python=None):
     expect(explainer).to_have_attribute("data-row", "0")
     dash.locator(".nnw-ie-tile[data-row='21']").click()
     expect(explainer).to_have_attribute("data-row", "21")
-    expect(explainer).to_have_attribute("data-prediction-for", explainer.get_attribute("data-picture"), timeout=60_000)
+    page.wait_for_function("el => el.dataset.picture && el.dataset.predictionFor === el.dataset.picture",
+                           arg=explainer.element_handle(), timeout=60_000)  # the prediction drawn is for the picture shown
     dash.get_by_role("tab", name="Feature maps").click()
     maps = dash.locator(".nnw-feature-maps")
     expect(maps).to_have_attribute("data-row", "21", timeout=60_000)
