@@ -12,7 +12,7 @@ from ._view import View, inspector_for, static_file
 from .core import Inspector, encode_array
 from .core.figures import new_figure
 from .core.images import display_rgba, is_image_data
-from .core.unit_visualizer import OUTPUT, UnitAscent, UnitAscentResult, find_target, normal_layer, unit_targets
+from .core.unit_visualizer import OUTPUT, AscentOptions, UnitAscent, UnitAscentResult, find_target, normal_layer, unit_targets
 
 OPTIONS = ("layer", "unit", "steps", "lr", "l2", "blur_every", "blur_sigma", "jitter", "seed")
 
@@ -162,7 +162,8 @@ class UnitVisualizer(View):
 
     def run(self) -> None:
         """Run the ascent for the current settings (a newer run replaces one still running)."""
-        task = UnitAscent(self.layer, self.unit, self.steps, self.lr, self.l2, self.blur_every, self.blur_sigma, self.jitter, self.seed)
+        task = UnitAscent(self.layer, self.unit, AscentOptions(self.steps, self.lr, self.l2, self.blur_every, self.blur_sigma,
+                                                               self.jitter, self.seed))
         self.request("ascent", task, self._show)
 
     def on_message(self, content: dict) -> None:

@@ -195,7 +195,7 @@ def test_a_newer_request_cancels_a_running_one(cnn, digits):
     r = uv.result
     assert r.unit == 2 and len(r.activations) == 16 and not uv.error
     assert time.monotonic() - started < 20  # 100,000 steps would take minutes here
-    hit, _ = s.peek(UnitAscent("0", 1, 100_000))
+    hit, _ = s.peek(UnitAscent("0", 1, AscentOptions(steps=100_000)))
     assert not hit  # stopped, never finished
 
 

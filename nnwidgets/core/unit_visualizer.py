@@ -327,28 +327,18 @@ class UnitAscent(Task):
     >>> import numpy as np, torch, nnwidgets as nw
     >>> net = torch.nn.Sequential(torch.nn.Conv2d(1, 4, 3), torch.nn.ReLU(), torch.nn.Flatten(), torch.nn.Linear(144, 3))
     >>> s = nw.Inspector(net, np.random.default_rng(0).random((20, 8, 8)))
-    >>> r = s.compute(UnitAscent("0", 2, steps=32, lr=0.05, l2=0.0, blur_every=0, blur_sigma=0.0, jitter=0, seed=0))
+    >>> r = s.compute(UnitAscent("0", 2, AscentOptions(steps=32, l2=0.0, blur_every=0, jitter=0)))
     >>> r.image.shape, len(r.activations), bool(r.final > r.activations[0])
     ((1, 8, 8), 32, True)
     """
 
     layer: str
     unit: int
-    steps: int = 128
-    lr: float = 0.05
-    l2: float = 1e-3
-    blur_every: int = 4
-    blur_sigma: float = 0.5
-    jitter: int = 1
-    seed: int = 0
+    options: AscentOptions = AscentOptions()
     lane: ClassVar[str] = "slow"
     priority: ClassVar[int] = 1
     settle: ClassVar[float] = 0.05
     keep: ClassVar[int] = 16
-
-    @property
-    def options(self) -> AscentOptions:
-        return AscentOptions(self.steps, self.lr, self.l2, self.blur_every, self.blur_sigma, self.jitter, self.seed)
 
     def run(self, ins, version, job) -> UnitAscentResult:
         return unit_ascent(ins, self.layer, self.unit, self.options, version, job)
