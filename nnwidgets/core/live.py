@@ -80,7 +80,6 @@ class Contention:
     def __init__(self) -> None:
         self.quiet: deque[float] = deque(maxlen=self.QUIET_KEPT)
         self.seen = float("-inf")  # the last step already counted
-        self.total = 0.0
 
     def add(self, steps: Sequence[float], windows: Sequence[tuple[float, float]]) -> float:
         """Count the intervals between ``steps`` (times, ascending) that end after the last counted
@@ -95,7 +94,6 @@ class Contention:
                 added += min(overlap, max(0.0, after - before - statistics.median(self.quiet)))
         if len(steps):
             self.seen = max(self.seen, steps[-1])
-        self.total += added
         return added
 
 
