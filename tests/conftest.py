@@ -1,3 +1,5 @@
+import time
+
 import pytest
 import torch
 from torch import nn
@@ -62,3 +64,16 @@ def mlp() -> nn.Module:
 @pytest.fixture
 def busy() -> nn.Module:
     return busy_model()
+
+
+@pytest.fixture
+def no_model_moving():
+    """Start once no model of an earlier test still trains as far as the live views know (its session
+    ends a moment after its last step): the process has one live budget, and a test that counts live
+    redraws must not share it with the last refreshes of another test's model."""
+    from nnwidgets.core.live import ticker
+
+    deadline = time.monotonic() + 30
+    while ticker().any_moving() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not ticker().any_moving(), "an earlier test's model is still training"

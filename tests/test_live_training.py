@@ -17,6 +17,8 @@ from nnwidgets.core.live import FIRST_PICTURE_WITHIN_S, MAX_MESSAGES_PER_S, Cont
 from nnwidgets.core.live import messages as message_counter
 from nnwidgets.core.tasks import Lime
 
+pytestmark = pytest.mark.usefixtures("no_model_moving")  # they count live redraws
+
 
 def digits_like(rows=600, seed=0):
     rng = np.random.default_rng(seed)
@@ -242,6 +244,22 @@ def test_a_view_asked_for_right_after_the_loop_waits_for_the_pause():
     assert s.peek(Lime(tuple(s.values.tolist()), s.target_class, lime.options))[1] is result
 
 
+def test_slow_steps_are_one_session_not_a_pause_after_each():
+    """A big model's steps come further apart than the half second that means "paused" for a small one:
+    its views must not settle (an exact refresh, at a big model's cost) after every step."""
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    nw.WeightHeatmap(s).wait()
+    settles = []
+    s.observe(lambda changes: settles.append(time.monotonic()) if changes == {"settled"} else None)
+    for _ in range(2):  # 0.7 s steps; the second session knows the model's steps from the first
+        train(model, X, y, steps=6, on_step=lambda done: time.sleep(0.7))
+        settled(s, timeout=30)
+    # Before its second step the model is a small one that paused; from then on one session per loop.
+    assert len(settles) <= 3, len(settles)
+
+
 def test_contention_counts_only_the_slowdown_of_steps_that_overlap_work():
     steps = [i * 0.010 for i in range(6)]  # five quiet 10 ms steps
     steps += [0.080, 0.090, 0.150]  # a 30 ms step under 15 ms of work, a quiet one, a 60 ms step with 5 ms of work
@@ -250,6 +268,14 @@ def test_contention_counts_only_the_slowdown_of_steps_that_overlap_work():
     # 30 ms − the quiet median 10 ms = 20 ms, at most the 15 ms overlap; 60 − 10 = 50 ms, at most 5 ms
     assert added == pytest.approx(0.015 + 0.005)
     assert contention.add(steps + [0.160], [(0.0, 1.0)]) == pytest.approx(0.0)  # only the new interval counts, and it was not slow
+
+
+def test_contention_lets_the_noise_of_a_loaded_machine_cancel():
+    steps = [0.0, 0.010, 0.020, 0.030]  # three quiet 10 ms steps
+    steps += [0.044, 0.050]  # under work: one 4 ms slower, one 4 ms quicker than usual, as noise does
+    assert Contention().add(steps, [(0.032, 0.037), (0.045, 0.049)]) == pytest.approx(0.0)
+    # quicker than usual counts at most the overlap, as slower does
+    assert Contention().add([0.0, 0.010, 0.020, 0.030, 0.032], [(0.0305, 0.0315)]) == pytest.approx(-0.001)
 
 
 def test_a_sessions_first_live_picture_comes_within_a_second_even_after_a_costly_refresh():

@@ -27,6 +27,8 @@ from nnwidgets.core.training_monitor import (
     tracked_layers,
 )
 
+pytestmark = pytest.mark.usefixtures("no_model_moving")  # they count live redraws
+
 
 def layer_norm(tensors) -> float:
     return math.sqrt(sum(torch.linalg.vector_norm(t.detach().double()).item() ** 2 for t in tensors))

@@ -11,8 +11,9 @@ the user or a new view asked for meanwhile), the ticker's own time, and the trai
 that work ran (:class:`Contention`: where the training already uses every core, the work's cost is mostly
 the steps it delays). A training session starts as if a refresh had just been paid for, at what the
 model's last refresh cost, so a big model's first live picture waits its turn instead of slowing the first
-steps — but comes within about ``FIRST_PICTURE_WITHIN_S``. Once a model has not moved for ``QUIET_S``, a
-last exact refresh shows the model as it is."""
+steps — but comes within about ``FIRST_PICTURE_WITHIN_S``. Once a model has not moved for ``QUIET_S`` (or
+three of its usual steps, when they are slower), a last exact refresh shows the model as it is (what the end
+of a cell would do: not counted in the budget)."""
 
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ from .scheduler import scheduler
 
 TICK_S = 0.1
 QUIET_S = 0.5
+QUIET_MAX_S = 5.0  # however slow its steps, a model that did not step for this long paused
 DUTY = 0.01  # at most this share of the wall time goes to work caused by live refreshes
 FIRST_PICTURE_WITHIN_S = 1.0  # however much a model's last refresh cost, a session's first live picture comes this soon
 MAX_MESSAGES_PER_S = 100
@@ -67,7 +69,9 @@ messages = _Messages()
 class Contention:
     """How much background work slowed a model's training steps. Each interval between two optimizer
     steps that overlaps work (a refresh on the ticker, a task on a worker) is compared with the median of
-    recent intervals that overlapped none; what it took beyond that, at most the overlap, is counted.
+    recent intervals that overlapped none; what it took beyond that, at most the overlap, is counted — and
+    what it took less, too (at most the overlap), so that on a loaded machine, where steps vary by more
+    than the work takes, their noise cancels instead of adding up as slowdown.
 
     >>> c = Contention()
     >>> c.add([0.0, 1.0, 2.0, 3.0, 4.0, 6.0], [(4.5, 5.5)])  # four quiet 1 s steps, then one 2 s step under work
@@ -79,11 +83,14 @@ class Contention:
 
     def __init__(self) -> None:
         self.quiet: deque[float] = deque(maxlen=self.QUIET_KEPT)
+        self.gaps: deque[float] = deque(maxlen=8)  # from a session's last step to the next session's first
+        self.last_step: float | None = None  # the last step of the last session
         self.seen = float("-inf")  # the last step already counted
 
     def add(self, steps: Sequence[float], windows: Sequence[tuple[float, float]]) -> float:
         """Count the intervals between ``steps`` (times, ascending) that end after the last counted
-        step, against the work ``windows`` (start, end); returns the seconds of slowdown they add."""
+        step, against the work ``windows`` (start, end); returns the seconds of slowdown they add (less
+        than zero where the steps under work were quicker than usual)."""
         added = 0.0
         first = max(0, bisect.bisect_right(steps, self.seen) - 1)
         for before, after in zip(steps[first:], steps[first + 1:]):
@@ -91,7 +98,7 @@ class Contention:
             if overlap <= 0.0:
                 self.quiet.append(after - before)
             elif len(self.quiet) >= self.MIN_QUIET:
-                added += min(overlap, max(0.0, after - before - statistics.median(self.quiet)))
+                added += min(overlap, max(-overlap, after - before - statistics.median(self.quiet)))
         if len(steps):
             self.seen = max(self.seen, steps[-1])
         return added
@@ -105,6 +112,21 @@ class _Moving:
         self.last_move = now
         self.steps: deque[float] = deque(maxlen=512)  # when its optimizer steps ended, this session
         self.contention = contention  # the model's, kept between sessions (a big model has few steps in each)
+
+    def quiet_after(self) -> float:
+        """How long without a step means training paused: ``QUIET_S``, or three of its usual steps when
+        those are slower (a big model's 0.5 s steps are not a pause after each; before this session has
+        steps to judge by, the model's earlier ones are)."""
+        recent = list(self.steps)[-9:]
+        if len(recent) >= 3:
+            usual = statistics.median(b - a for a, b in zip(recent, recent[1:]))
+        elif self.contention.quiet:
+            usual = statistics.median(self.contention.quiet)
+        elif self.contention.gaps:
+            usual = min(self.contention.gaps)  # the shortest gap between sessions is the likeliest a step
+        else:
+            return QUIET_S
+        return min(QUIET_MAX_S, max(QUIET_S, 3 * usual))
 
 
 class Ticker:
@@ -152,13 +174,16 @@ class Ticker:
                 state.steps.append(now)
             return
         with self._lock:
-            if not self._moving:  # work and messages from before training began are not the refreshes' to pay for;
-                # the first refresh waits as if one had just been paid for (a big model's costs more)
-                self._last_work = (now, self._work() - min(self._cost.get(inspector, 0.0), DUTY * FIRST_PICTURE_WITHIN_S))
+            if not self._moving:  # messages from before training began are not the refreshes' to pay for
                 self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
             if inspector not in self._moving:
+                # Nor is earlier work (even another model's, still moving): the session's first refresh waits as
+                # if one of its model's had just been paid for (a big model's costs more), within FIRST_PICTURE_WITHIN_S.
+                self._last_work = (now, self._work() - min(self._cost.get(inspector, 0.0), DUTY * FIRST_PICTURE_WITHIN_S))
                 contention = self._contention.setdefault(inspector, Contention())
-                contention.seen = now  # the pause before this session is not a step
+                contention.seen = now  # the pause before this session is not a step, but a short one may be a slow step
+                if step and contention.last_step is not None and now - contention.last_step < 30 * QUIET_S:
+                    contention.gaps.append(now - contention.last_step)
                 self._moving[inspector] = _Moving(now, contention)
                 if step:
                     self._moving[inspector].steps.append(now)
@@ -171,6 +196,10 @@ class Ticker:
     def is_moving(self, inspector: Any) -> bool:
         return inspector in self._moving
 
+    def any_moving(self) -> bool:
+        """Whether some model's training session is open (its views still follow it live)."""
+        return bool(self._moving)
+
     def _run(self) -> None:
         while True:
             with self._lock:
@@ -181,7 +210,7 @@ class Ticker:
             now = time.monotonic()
             self._count_slowdown(moving)
             for inspector, state in moving:
-                if now - state.last_move > QUIET_S:
+                if now - state.last_move > state.quiet_after():
                     self._settle(inspector)
                 elif self._may_refresh(inspector, now):
                     self._refresh(inspector, live=True)
@@ -218,26 +247,29 @@ class Ticker:
                 continue
             if windows is None:
                 windows = scheduler().work_windows(oldest, live_only=True) + [w for w in self._own_windows if w[1] > oldest]
-            self._slowdown_s += state.contention.add(steps, windows)
+            self._slowdown_s = max(0.0, self._slowdown_s + state.contention.add(steps, windows))
 
     def _refresh(self, inspector: Any, live: bool) -> None:
-        started = time.monotonic()
+        """Refresh ``inspector``'s views: a ``live`` refresh is counted against the budget; the exact one
+        after training paused is not (it is what the end of a cell would have done)."""
+        if not live:
+            inspector.check_for_changes(live=False)
+            return
+        started, cpu_started = time.monotonic(), time.thread_time()
         work = self._work()
         self._note_cost(work)
         self._last_work = (started, work)
-        self._last_refreshed = (weakref.ref(inspector), work) if live else None
+        self._last_refreshed = (weakref.ref(inspector), work)
         self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
         self.refreshes += 1
         try:
             with scheduler().asked_by_live_refresh():
-                inspector.check_for_changes(live=live)
+                inspector.check_for_changes(live=True)
         except Exception:  # a model broken mid-training: the views say so on the next exact refresh
-            if not live:
-                raise
+            pass
         finally:
-            ended = time.monotonic()
-            self._own_s += ended - started
-            self._own_windows.append((started, ended))
+            self._own_s += time.thread_time() - cpu_started  # not the time it waited for a core: Contention counts that
+            self._own_windows.append((started, time.monotonic()))
 
     def _note_cost(self, work: float) -> None:
         """What the last live refresh cost, all counted until now: the next training session of its
@@ -251,7 +283,9 @@ class Ticker:
         """The model stopped moving: one exact refresh, views draw what they skipped or deferred, and
         only then ``training`` turns False (a caller waiting for it then finds the views' work asked for)."""
         with self._lock:
-            self._moving.pop(inspector, None)
+            state = self._moving.pop(inspector, None)
+            if state is not None and state.steps:
+                state.contention.last_step = state.steps[-1]
             inspector.deferring_slow_work = False
         try:
             self._refresh(inspector, live=False)
