@@ -24,6 +24,7 @@ from nnwidgets.core.training_monitor import (
     UPDATE_SAMPLE,
     Thinned,
     TrainingRecorder,
+    _Budget,
     tracked_layers,
 )
 
@@ -541,6 +542,17 @@ def _digits_run(lr, steps=300):
         monitor.log(loss=loss.item())
     wall = time.perf_counter() - started
     return monitor, ratios, hook_seconds[1] / wall
+
+
+def test_after_a_pause_a_tier_takes_one_sample_at_once_not_a_burst():
+    budget = _Budget(share=0.01, warmup=0, started=0.0)  # 50 ms samples at 1 %: about one per 5 s
+    assert budget.due(0.0)
+    budget.paid(0.05)
+    assert not budget.due(1.0)
+    assert budget.due(100.0)  # the loop starts again after a long pause: one sample at once...
+    budget.paid(0.05)
+    assert not budget.due(100.1)  # ...not a second (on a 100 M-parameter model each costs ~45 ms)
+    assert budget.due(105.1)
 
 
 def test_a_small_model_is_sampled_often_under_the_duty():

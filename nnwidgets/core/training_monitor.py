@@ -333,7 +333,8 @@ def _gather(copies: _Copies) -> list[torch.Tensor]:
 class _Budget:
     """One tier's share of wall time. A sample may start while what the tier has spent, plus twice the
     cost of its last sample (a margin for one that costs more), fits in ``share`` × the time since the
-    start; unused time is saved up for three samples at most (no burst after a pause), and the first
+    start; unused time is saved up for one sample at most (a loop that starts after a pause pays for one
+    sample at once, not a burst: on a big model each costs tens of milliseconds), and the first
     ``warmup`` steps are sampled whatever they cost — the tier then waits until it is back under its
     share."""
 
@@ -349,7 +350,7 @@ class _Budget:
     def due(self, now: float) -> bool:
         if now < self.at:
             return False
-        cap = self.spent + 3 * self.cost
+        cap = self.spent + 2 * self.cost  # the margin `paid` keeps: after a pause, one sample at once, then the usual spacing
         if self.share * (now - self.floor) > cap:
             self.floor = now - cap / self.share
         return True
