@@ -244,6 +244,22 @@ def test_a_view_asked_for_right_after_the_loop_waits_for_the_pause():
     assert s.peek(Lime(tuple(s.values.tolist()), s.target_class, lime.options))[1] is result
 
 
+def test_two_inspectors_of_one_model_both_follow_it_live():
+    """``TrainingMonitor(model)`` beside ``Inspector(model, X)``: two inspectors, one shared budget. The
+    first refreshed must not spend it for the other every time (the monitor stayed still until the pause)."""
+    X, y = digits_like()
+    model = net()
+    first, second = nw.WeightHeatmap(nw.Inspector(model, X, y=y)), nw.WeightHeatmap(nw.Inspector(model, X, y=y))
+    first.wait(), second.wait()
+    redraws = {id(first): 0, id(second): 0}
+    for view in (first, second):
+        view.observe(lambda change, key=id(view): redraws.__setitem__(key, redraws[key] + 1), "heatmap")
+    train(model, X, y, seconds=3.0)
+    during = dict(redraws)
+    assert min(during.values()) >= 2, during  # each redrew several times while the loop ran
+    settled(first.inspector), settled(second.inspector)
+
+
 def test_slow_steps_are_one_session_not_a_pause_after_each():
     """A big model's steps come further apart than the half second that means "paused" for a small one:
     its views must not settle (an exact refresh, at a big model's cost) after every step."""

@@ -7,7 +7,7 @@ background while the user's loop goes on. The ticker keeps to a budget: it refre
 it caused took at most ``DUTY`` of the wall time, and while the messages sent in the last second plus
 those its last refresh sent stay under 60 % of ``MAX_MESSAGES_PER_S``; a refresh that does not fit is
 dropped, never queued. The work counted is what live refreshes asked of the scheduler's workers (not what
-the user or a new view asked for meanwhile), the ticker's own time, and the training steps' slowdown while
+the user or a new view asked for meanwhile), the ticker's own CPU time, and the training steps' slowdown while
 that work ran (:class:`Contention`: where the training already uses every core, the work's cost is mostly
 the steps it delays). A training session starts as if a refresh had just been paid for, at what the
 model's last refresh cost, so a big model's first live picture waits its turn instead of slowing the first
@@ -105,11 +105,12 @@ class Contention:
 
 
 class _Moving:
-    __slots__ = ("since", "last_move", "steps", "contention")
+    __slots__ = ("since", "last_move", "steps", "contention", "refreshed")
 
     def __init__(self, now: float, contention: Contention) -> None:
         self.since = now
         self.last_move = now
+        self.refreshed = float("-inf")  # its last live refresh: the one waiting longest goes first
         self.steps: deque[float] = deque(maxlen=512)  # when its optimizer steps ended, this session
         self.contention = contention  # the model's, kept between sessions (a big model has few steps in each)
 
@@ -209,10 +210,13 @@ class Ticker:
                 moving = list(self._moving.items())
             now = time.monotonic()
             self._count_slowdown(moving)
-            for inspector, state in moving:
+            # The budget is shared: whichever refreshes first spends it, so the model refreshed longest ago goes
+            # first (two inspectors of one model, or two models training at once, take turns).
+            for inspector, state in sorted(moving, key=lambda item: item[1].refreshed):
                 if now - state.last_move > state.quiet_after():
                     self._settle(inspector)
                 elif self._may_refresh(inspector, now):
+                    state.refreshed = now
                     self._refresh(inspector, live=True)
             time.sleep(TICK_S)
 
