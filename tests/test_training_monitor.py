@@ -499,8 +499,10 @@ def test_training_is_bitwise_identical_with_and_without_the_monitor():
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in watched.modules())
 
 
-def _digits_run(lr, steps=300):
-    """The digits example: full-batch SGD on a small MLP, watched with the default duty. Returns the
+def _digits_run(lr, steps=300, seconds=0.0):
+    """The digits example: full-batch SGD on a small MLP, watched with the default duty, for ``steps``
+    steps and, past those, until the loop has run ``seconds`` (a fast machine's 300 steps take 0.5 s,
+    while torch's first optimizer takes 1 s to build: the rate of samples is then in the noise). Returns the
     monitor, the test's own update ratios of layer "0" at every step, and the share of wall time the
     sampled steps spent in the recorder's step hooks by the test's own clock (the training thread's
     CPU time, as the recorder counts it)."""
@@ -532,7 +534,10 @@ def _digits_run(lr, steps=300):
     rec.before_step, rec.after_step = timed_before, timed_after  # the step listener calls these, here
     optimizer = torch.optim.SGD(model.parameters(), lr=lr)
     ratios = {}
-    for step in range(1, steps + 1):
+    loop_started = time.perf_counter()
+    step = 0
+    while step < steps or time.perf_counter() - loop_started < seconds:
+        step += 1
         optimizer.zero_grad()
         loss = nn.functional.cross_entropy(model(X), y)
         loss.backward()
@@ -559,7 +564,7 @@ def test_a_small_model_is_sampled_often_under_the_duty():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # on a shared machine, intra-op workers' spin-waits would count as statistics time
     try:
-        monitor, ratios, hooks_share = _digits_run(0.2)
+        monitor, ratios, hooks_share = _digits_run(0.2, seconds=1.5)
     finally:
         torch.set_num_threads(threads)
     rec = monitor.recorder

@@ -544,12 +544,15 @@ class TrainingRecorder:
             now = time.perf_counter()
             if now < self._cheap.at and now < self._heavy.at:
                 return
+            started = time.thread_time()  # the whole sampled hook is the statistics' cost
             cheap, heavy = self._cheap.due(now), self._heavy.due(now)
             if cheap or heavy:
                 with torch.no_grad():
                     self._pending = self._read_before(optimizer, cheap, heavy)
+                self._pending.cost = time.thread_time() - started
 
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
+        started = time.thread_time()
         with self._lock:
             self._in_step = False
             pending, self._pending = self._pending, None
@@ -557,6 +560,11 @@ class TrainingRecorder:
                 return
             with torch.no_grad():
                 cheap_cost, heavy_cost = self._record(pending)
+            around = time.thread_time() - started - cheap_cost - heavy_cost  # the lock, no_grad, the bookkeeping here
+            if pending.layout is not None:
+                cheap_cost += around
+            else:
+                heavy_cost += around
             if pending.layout is not None:
                 self._cheap.paid(pending.cost + cheap_cost)
                 self.samples += 1
@@ -629,7 +637,6 @@ class TrainingRecorder:
     def _read_before(self, optimizer: torch.optim.Optimizer, cheap: bool, heavy: bool) -> _Pending:
         """The cheap tier's reads before the step: the norms of the moved parameters (the update ratio's
         base) and of the gradients, and a copy of the compared elements (into the layout's buffers)."""
-        started = time.thread_time()
         updated, changed = self._params_of(optimizer)
         if (changed or heavy) and structure_key(self.model) != self._structure:
             self._arrange()
@@ -643,7 +650,7 @@ class TrainingRecorder:
                 norms = _norms(read)
             for copies in layout.moved.values():  # one cat into the kept buffer (no allocation, split once)
                 torch.cat(_gather(copies), out=copies.buffer)
-        return _Pending(layout, norms, time.thread_time() - started, heavy)
+        return _Pending(layout, norms, 0.0, heavy)  # before_step sets the cost (its whole sampled part)
 
     def _pictures(self) -> dict[str, Heatmap]:
         pictures = {}
