@@ -10,11 +10,19 @@ the noise floor. The order of the three blocks rotates from round to round, and 
 the same pause, once the watched model's live work has ended (a baseline block never pays for it).
 Target: ≤ 3 % more time per step, on notebook 03's loop (digits, a small MLP, full-batch Adam) and on a loop
 over a 100 M-parameter model (sampling adapts: fewer refreshes per second).
-Run: `.venv/bin/python bench/bench_training.py [--quick]`."""
+On a big model glibc's malloc adds its own noise: its adaptive thresholds hand the step's hundreds of MB
+of temporaries back to the system and fault them in again, so the same loop's steps swing by 2x with the
+page faults. The 100 M loop therefore runs twice: as glibc comes, and in a child process with those
+thresholds fixed (``mallopt``, what ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_`` would set),
+where steps are steady and the comparison narrower; each arm's page faults per step are printed.
+Run: `.venv/bin/python bench/bench_training.py [--quick | --only-100m [--steady-allocator]]`."""
 
 from __future__ import annotations
 
+import ctypes
+import resource
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -54,13 +62,26 @@ def on_page(*views) -> list:
     return list(views)
 
 
-def block(step, seconds: float, min_steps: int) -> list[float]:
-    times, start = [], time.perf_counter()
+def steady_allocator() -> None:
+    """Fix glibc's mmap threshold (64 MiB) and trim threshold (1 GiB), which it otherwise adapts as it goes."""
+    libc = ctypes.CDLL("libc.so.6")
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    if not (libc.mallopt(M_MMAP_THRESHOLD, 64 << 20) and libc.mallopt(M_TRIM_THRESHOLD, 1 << 30)):
+        raise RuntimeError("mallopt refused the thresholds")
+
+
+def page_faults() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def block(step, seconds: float, min_steps: int) -> tuple[list[float], int]:
+    """Step times of one block, and the page faults the process took meanwhile."""
+    times, start, faults = [], time.perf_counter(), page_faults()
     while time.perf_counter() - start < seconds or len(times) < min_steps:
         t0 = time.perf_counter()
         step()
         times.append(time.perf_counter() - t0)
-    return times
+    return times, page_faults() - faults
 
 
 def interval(ratios: list[float], seed: int = 0) -> tuple[float, float]:
@@ -103,6 +124,7 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
     for arm in arms.values():  # warm up
         arm()
     times: dict[str, list[float]] = {arm: [] for arm in arms}
+    faults = dict.fromkeys(arms, 0)
     refreshes_before, skipped_before = ticker().refreshes, ticker().skipped
     peak_messages = 0.0
     ratios, control_ratios = [], []  # blocks of one round share the machine's state: their ratio is steadier than the totals
@@ -112,8 +134,9 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
         for arm in orders[round_ % 3]:  # each arm as often first, second and third
             settle(inspector, views)  # the watched model's live work ends before any block starts
             time.sleep(PAUSE_S)  # and every block starts after the same idle moment
-            block_times = block(arms[arm], seconds, min_steps)
+            block_times, block_faults = block(arms[arm], seconds, min_steps)
             times[arm] += block_times
+            faults[arm] += block_faults
             means[arm] = statistics.fmean(block_times)
         ratios.append(means["watched"] / means["bare"])
         control_ratios.append(means["control"] / means["bare"])
@@ -136,6 +159,7 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
           f"(95 % interval {noise_low * 100:+.1f} .. {noise_high * 100:+.1f} %)")
     print(f"    live refreshes {ticker().refreshes - refreshes_before} (skipped to keep the budget: {ticker().skipped - skipped_before}); "
           f"messages to the page peaked at {peak_messages:.0f}/s (limit 100/s)")
+    print("    page faults per step: " + ", ".join(f"{arm} {faults[arm] / len(times[arm]):,.0f}" for arm in arms))
     if monitor is not None:
         print(f"    monitor: {len(monitor.history.get('loss', []))} loss points kept, {monitor.memory_bytes / 2**20:.1f} MiB")
     for view in views:
@@ -160,7 +184,7 @@ def notebook_03(rounds: int, seconds: float) -> None:
     compare("notebook 03's loop: digits (1,797 x 64), MLP 64-32-16-10, full-batch Adam", make, batch, views, rounds, seconds, 200)
 
 
-def hundred_million(rounds: int, seconds: float) -> None:
+def hundred_million(rounds: int, seconds: float, allocator: str) -> None:
     width, depth = 2048, 24
 
     def make() -> nn.Module:
@@ -181,13 +205,24 @@ def hundred_million(rounds: int, seconds: float) -> None:
         return s, shown + [monitor], monitor
 
     params = sum(p.numel() for p in make().parameters())
-    compare(f"a {params / 1e6:.0f} M-parameter MLP ({depth} x Linear({width}, {width})), batch 32, Adam", make, (inputs, targets),
+    compare(f"a {params / 1e6:.0f} M-parameter MLP ({depth} x Linear({width}, {width})), batch 32, Adam; {allocator}", make, (inputs, targets),
             views, rounds, seconds, 3)
 
 
-if __name__ == "__main__":
-    quick = "--quick" in sys.argv
+def main(args: list[str]) -> None:
+    if "--steady-allocator" in args:
+        steady_allocator()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
-    notebook_03(rounds=3 if quick else 24, seconds=1.0)
-    if not quick:
-        hundred_million(rounds=8, seconds=12.0)  # a loop of ~25 steps: a session's first picture is paid once per loop
+    if "--only-100m" not in args:
+        notebook_03(rounds=3 if "--quick" in args else 24, seconds=1.0)
+        if "--quick" in args:
+            return
+    allocator = "glibc's malloc with fixed thresholds" if "--steady-allocator" in args else "glibc's malloc as it comes"
+    hundred_million(rounds=8, seconds=12.0, allocator=allocator)  # a loop of ~25 steps: a session's first picture is paid once per loop
+    if "--only-100m" not in args:
+        sys.stdout.flush()
+        subprocess.run([sys.executable, __file__, "--only-100m", "--steady-allocator"], check=True)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

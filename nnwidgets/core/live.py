@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .scheduler import scheduler
+from .torch_threads import one_thread_for_torch
 
 TICK_S = 0.1
 QUIET_S = 0.5
@@ -202,6 +203,10 @@ class Ticker:
         return bool(self._moving)
 
     def _run(self) -> None:
+        with one_thread_for_torch():  # this thread runs only while a model trains: see torch_threads
+            self._tick_while_moving()
+
+    def _tick_while_moving(self) -> None:
         while True:
             with self._lock:
                 if not self._moving or self._closed:

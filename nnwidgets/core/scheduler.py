@@ -21,6 +21,8 @@ from collections.abc import Callable, Hashable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .torch_threads import one_thread_for_torch
+
 LANES = ("quick", "slow")
 IDLE_EXIT_S = 30.0
 PROGRESS_EVERY_S = 0.1
@@ -320,7 +322,8 @@ class Scheduler:
                     queue.remove(entry)
                     entry.state, entry.job = "running", Job(entry)
                 entry.status(entry.describe, 0.0)
-                self._execute(entry)
+                with one_thread_for_torch(when=_training_under_way()):
+                    self._execute(entry)
                 entry = None  # an idle worker must not keep the last job (and its inspector and model) alive
         except BaseException:
             with self._lock:  # whatever ended this worker, the lane gets another
@@ -438,3 +441,10 @@ _scheduler = Scheduler()
 def scheduler() -> Scheduler:
     """The process's one scheduler."""
     return _scheduler
+
+
+def _training_under_way() -> bool:
+    """Whether some model is training (then a job leaves the other cores to it: :mod:`.torch_threads`)."""
+    from .live import ticker  # live imports this module
+
+    return ticker().any_moving()

@@ -1,0 +1,97 @@
+"""While a model trains, nnwidgets' own threads run torch on one thread, so that the training's OpenMP
+workers keep the cores (a second team of them made a big model's optimizer steps ~10 % slower); the user's
+threads keep their count, and background work uses every thread again once training paused."""
+
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import nnwidgets as nw
+from nnwidgets.core.torch_threads import one_thread_for_torch
+
+pytestmark = [
+    pytest.mark.usefixtures("no_model_moving"),
+    pytest.mark.skipif(torch.get_num_threads() < 2, reason="torch runs on one thread here already"),
+]
+
+
+def test_the_limit_holds_on_the_calling_thread_only_and_is_undone():
+    inside, outside, after = [], [], []
+    entered, checked = threading.Event(), threading.Event()
+
+    def worker():
+        with one_thread_for_torch():
+            inside.append(torch.get_num_threads())
+            entered.set()
+            checked.wait(10)
+        after.append(torch.get_num_threads())
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    assert entered.wait(10)
+    outside.append(torch.get_num_threads())  # the main thread, while the worker holds its limit
+    checked.set()
+    thread.join()
+    assert inside == [1]
+    assert outside == [torch.get_num_threads()] and outside[0] >= 2
+    assert after == outside
+
+
+def test_when_false_changes_nothing():
+    with one_thread_for_torch(when=False):
+        assert torch.get_num_threads() >= 2
+
+
+class CountsThreads(nn.Module):
+    """A planted model whose forward notes the thread it ran on and torch's thread count there (a class
+    attribute: the inspector's shadow of the model shares the class, not the instance's state)."""
+
+    calls: list[tuple[str, int]] = []
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.body = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+
+    def forward(self, x):
+        CountsThreads.calls.append((threading.current_thread().name, torch.get_num_threads()))
+        return self.body(x)
+
+
+def test_background_work_runs_on_one_thread_while_the_model_trains_and_on_all_after():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 8))
+    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 1)
+    model = CountsThreads()
+    s = nw.Inspector(model, X, y=y)
+    activations = nw.Activations(s)
+    activations.wait()
+    default = torch.get_num_threads()
+
+    CountsThreads.calls.clear()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    inputs, targets = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+    start = time.monotonic()
+    while time.monotonic() - start < 2.5:
+        optimizer.zero_grad()
+        nn.functional.cross_entropy(model(inputs), targets).backward()
+        optimizer.step()
+    during = list(CountsThreads.calls)
+    ours = [count for name, count in during if name != threading.main_thread().name]
+    assert ours, "no view ran the model in the background while it trained"
+    assert set(ours) == {1}, during
+    assert {count for name, count in during if name == threading.main_thread().name} == {default}  # the user's loop
+
+    deadline = time.monotonic() + 20
+    while s.training and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not s.training
+    CountsThreads.calls.clear()
+    importance = nw.Importance(s).wait()  # a pass over X, on a worker
+    after = [count for name, count in CountsThreads.calls if name != threading.main_thread().name]
+    assert after and set(after) == {default}, CountsThreads.calls
+    assert importance.error == ""
