@@ -41,6 +41,29 @@ def test_the_limit_holds_on_the_calling_thread_only_and_is_undone():
     assert after == outside
 
 
+@pytest.mark.parametrize("users_count", [1, 2])
+def test_a_new_thread_after_the_user_set_torchs_thread_count(users_count):
+    """torch gives a new thread the count last set with torch.set_num_threads on its first call there:
+    the limit must hold over that, and leave the thread at the user's count after."""
+    original = torch.get_num_threads()
+    seen = {}
+
+    def worker():
+        with one_thread_for_torch():
+            seen["inside"] = torch.get_num_threads()
+        seen["after"] = torch.get_num_threads()
+
+    torch.set_num_threads(users_count)
+    try:
+        thread = threading.Thread(target=worker)
+        thread.start()
+        thread.join()
+        assert seen == {"inside": 1, "after": users_count}
+        assert torch.get_num_threads() == users_count
+    finally:
+        torch.set_num_threads(original)
+
+
 def test_when_false_changes_nothing():
     with one_thread_for_torch(when=False):
         assert torch.get_num_threads() >= 2

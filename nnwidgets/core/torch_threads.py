@@ -12,11 +12,14 @@ limiting ours leaves the user's threads as they were. The library is found with 
 where each platform's torch keeps its OpenMP runtime); where there is none (a torch built without OpenMP),
 nothing is changed.
 
->>> import torch
->>> with one_thread_for_torch():
-...     inside = torch.get_num_threads()
->>> inside
-1
+>>> import threading, torch
+>>> def background_work():
+...     with one_thread_for_torch():
+...         seen.append(torch.get_num_threads())
+>>> seen = []
+>>> thread = threading.Thread(target=background_work); thread.start(); thread.join()
+>>> seen
+[1]
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import torch
+
 _lock = threading.Lock()
 _openmp: list[Any] = []  # threadpoolctl's view of the OpenMP runtimes loaded, found once
 
@@ -33,7 +38,6 @@ _openmp: list[Any] = []  # threadpoolctl's view of the OpenMP runtimes loaded, f
 def _openmp_runtimes() -> Any:
     with _lock:
         if not _openmp:
-            import torch  # noqa: F401  (its OpenMP runtime must be loaded before it can be found)
             from threadpoolctl import ThreadpoolController
 
             _openmp.append(ThreadpoolController().select(user_api="openmp"))
@@ -43,7 +47,8 @@ def _openmp_runtimes() -> Any:
 @contextlib.contextmanager
 def one_thread_for_torch(when: bool = True) -> Iterator[None]:
     """Inside this block (``when`` true), torch's operations on the calling thread run on one thread;
-    the thread's earlier count comes back after it."""
+    the thread's earlier count comes back after it. Whether to limit is decided on entry: work that began
+    before a model started training keeps its threads until it ends."""
     if not when:
         yield
         return
@@ -51,5 +56,8 @@ def one_thread_for_torch(when: bool = True) -> Iterator[None]:
     if not runtimes.lib_controllers:
         yield
         return
+    # torch sets a new thread's count on its first call there (to what torch.set_num_threads last set): that
+    # must happen before the limit, or it would undo the limit inside and be undone by the limit's restoring after.
+    torch.get_num_threads()
     with runtimes.limit(limits=1):
         yield
