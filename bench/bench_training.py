@@ -20,6 +20,7 @@ Run: `.venv/bin/python bench/bench_training.py [--quick | --only-100m [--steady-
 from __future__ import annotations
 
 import ctypes
+import platform
 import resource
 import statistics
 import subprocess
@@ -219,7 +220,7 @@ def main(args: list[str]) -> None:
             return
     allocator = "glibc's malloc with fixed thresholds" if "--steady-allocator" in args else "glibc's malloc as it comes"
     hundred_million(rounds=8, seconds=12.0, allocator=allocator)  # a loop of ~25 steps: a session's first picture is paid once per loop
-    if "--only-100m" not in args:
+    if "--only-100m" not in args and platform.libc_ver()[0] == "glibc":  # mallopt's thresholds are glibc's
         sys.stdout.flush()
         subprocess.run([sys.executable, __file__, "--only-100m", "--steady-allocator"], check=True)
 

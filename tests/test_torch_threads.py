@@ -109,10 +109,7 @@ def test_background_work_runs_on_one_thread_while_the_model_trains_and_on_all_af
     assert set(ours) == {1}, during
     assert {count for name, count in during if name == threading.main_thread().name} == {default}  # the user's loop
 
-    deadline = time.monotonic() + 20
-    while s.training and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert not s.training
+    assert s.wait_for_pause(timeout=20)
     CountsThreads.calls.clear()
     importance = nw.Importance(s).wait()  # a pass over X, on a worker
     after = [count for name, count in CountsThreads.calls if name != threading.main_thread().name]
