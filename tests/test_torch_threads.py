@@ -2,6 +2,7 @@
 workers keep the cores (a second team of them made a big model's optimizer steps ~10 % slower); the user's
 threads keep their count, and background work uses every thread again once training paused."""
 
+import os
 import threading
 import time
 
@@ -115,3 +116,49 @@ def test_background_work_runs_on_one_thread_while_the_model_trains_and_on_all_af
     after = [count for name, count in CountsThreads.calls if name != threading.main_thread().name]
     assert after and set(after) == {default}, CountsThreads.calls
     assert importance.error == ""
+
+
+def os_threads() -> int:
+    """The process's threads as the kernel counts them (OpenMP's workers are not Python threads)."""
+    return len(os.listdir("/proc/self/task"))
+
+
+class ParallelForward(nn.Module):
+    """A planted model whose forward runs one parallel torch operation (big enough for torch to split it
+    across threads) and notes how many threads the process had meanwhile."""
+
+    threads_seen: list[int] = []
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.body = nn.Linear(8, 3)
+
+    def forward(self, x):
+        ParallelForward.threads_seen.append(os_threads())
+        return self.body(x) + 0.0 * torch.ones(1 << 22).sum()
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="counts the process's threads in /proc")
+def test_no_thread_of_ours_keeps_an_openmp_team_once_its_work_is_done():
+    """An idle thread that once ran parallel torch work keeps its team of OpenMP threads, and beside the
+    user's team it made notebook 03's small training loop 2-3x slower on two cores: work on our threads
+    must leave no team behind once it is done."""
+    torch.ones(1 << 22).sum()  # the user's own team (the main thread's) exists before we count
+    deadline = time.monotonic() + 20
+    while any(t.name.startswith("nnwidgets-") for t in threading.enumerate()) and time.monotonic() < deadline:
+        time.sleep(0.01)  # earlier tests' workers finishing
+    before = os_threads()
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 8))
+    s = nw.Inspector(ParallelForward(), X)
+    ParallelForward.threads_seen.clear()
+    importance = nw.Importance(s).wait()  # passes over X on a worker, with every thread (nothing trains)
+    assert importance.error == ""
+    assert max(ParallelForward.threads_seen) > before, "the work ran no second OpenMP team: this test shows nothing"
+
+    deadline = time.monotonic() + 5
+    while os_threads() > before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert os_threads() == before, [t.name for t in threading.enumerate()]

@@ -6,8 +6,10 @@ A view owns a :class:`Slot` per kind of result it shows. ``request(slot, key, ..
 the one result that slot wants: a cached result is delivered at once, else the computation is queued
 (or joined, when another slot already asked for the same key). A result reaches a slot only if it is
 still the one the slot wants, so an old answer never overwrites a newer one. Workers are ordinary
-(non-daemon) threads that retire when idle; at interpreter exit queued work is dropped and running
-work asked to stop, so the process ends normally with work in flight."""
+(non-daemon) threads that retire as soon as their lane is idle (``IDLE_EXIT_S``): a thread that ran
+parallel torch work keeps its own team of OpenMP threads until it ends, and while that team exists the
+user's training runs slower (see :mod:`.torch_threads`). At interpreter exit queued work is dropped and
+running work asked to stop, so the process ends normally with work in flight."""
 
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ from typing import Any
 from .torch_threads import one_thread_for_torch
 
 LANES = ("quick", "slow")
-IDLE_EXIT_S = 30.0
+IDLE_EXIT_S = 0.1  # long enough for a slider's stream of requests, short beside the pause before a training cell
 PROGRESS_EVERY_S = 0.1
 
 

@@ -6,6 +6,9 @@ letting the training's idle workers spin, and every small parallel region of the
 the CPU runs hundreds per step) then waits for a sleeping worker to wake up. On a 100 M-parameter MLP on
 two cores, a thread running one parallel ``sum`` ten times a second made each optimizer step 10 % slower
 while costing the machine far less than that; the same thread held to one OpenMP thread cost 1 %.
+The team outlives the work: it is freed only when its thread ends. An idle thread that had once run a
+parallel ``sum`` made notebook 03's small loop (2 ms steps) 2–3× slower on two cores, so threads of ours
+that run torch end when their work does (the scheduler's workers retire as soon as they are idle).
 
 OpenMP's thread count is set per thread (``omp_set_num_threads`` changes the calling thread's only), so
 limiting ours leaves the user's threads as they were. The library is found with threadpoolctl (it knows
