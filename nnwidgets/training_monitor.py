@@ -94,7 +94,7 @@ class TrainingMonitor(View):
     weights, named as in ``named_modules()``) the weight norm, the gradient norm, the update/weight
     ratio ‖Δw‖/‖w‖ of each step (healthy near 1e-3) and, when the inspector has data, the share of
     dead ReLU units on a fixed probe batch of up to 256 rows of X. Statistics are sampled so that they
-    take at most ``duty`` (1 %) of the wall time. ``warnings`` lists exploding or vanishing gradients,
+    take at most ``duty`` (0.5 %) of the wall time. ``warnings`` lists exploding or vanishing gradients,
     update ratios far from 1e-3 and rising dead units, each with a one-line explanation. ``step`` scrubs
     back through training: the selected layer's weights (pooled to ≤ 48×48 cells, extremes kept) and
     statistics as they were then (-1: now). Memory stays under 50 MB (``memory_bytes``), however many

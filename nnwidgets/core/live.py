@@ -32,7 +32,7 @@ from .torch_threads import one_thread_for_torch
 TICK_S = 0.1
 QUIET_S = 0.5
 QUIET_MAX_S = 5.0  # however slow its steps, a model that did not step for this long paused
-DUTY = 0.01  # at most this share of the wall time goes to work caused by live refreshes
+DUTY = 0.0075  # at most this share of the wall time goes to work caused by live refreshes
 FIRST_PICTURE_WITHIN_S = 1.0  # however much a model's last refresh cost, a session's first live picture comes this soon
 MAX_MESSAGES_PER_S = 100
 MESSAGE_HEADROOM = 0.6  # refresh only while what is sent plus what a refresh sends stays under 60 % of that
