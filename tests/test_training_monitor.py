@@ -17,6 +17,7 @@ import nnwidgets as nw
 from nnwidgets.core import decode_array
 from nnwidgets.core.training_monitor import (
     COPY_BUDGET,
+    DUTY,
     MAX_METRICS,
     MEMORY_BUDGET,
     PROBE_BUDGET,
@@ -564,7 +565,7 @@ def test_a_small_model_is_sampled_often_under_the_duty():
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # on a shared machine, intra-op workers' spin-waits would count as statistics time
     try:
-        monitor, ratios, hooks_share = _digits_run(0.2, seconds=1.5)
+        monitor, ratios, hooks_share = _digits_run(0.2, seconds=0.015 / DUTY)  # the default duty buys 15 ms of statistics
     finally:
         torch.set_num_threads(threads)
     rec = monitor.recorder
@@ -641,3 +642,13 @@ def test_the_last_logged_value_is_drawn_after_a_burst_faster_than_the_live_rate(
     assert monitor.inspector.wait_for_pause(10)  # the settle after the burst draws what was skipped
     drawn = decode_array(monitor.curves["series"][0]["values"])
     assert drawn[-1] == 19.0 and decode_array(monitor.curves["series"][0]["steps"])[-1] == 20
+
+
+def test_a_refused_metric_name_changes_nothing():
+    rec = TrainingRecorder(nn.Sequential(nn.Linear(2, 1)))
+    assert rec.log(loss=1.0) == 1
+    with pytest.raises(ValueError, match="layer statistics"):
+        rec.log(loss=2.0, **{"0/grad_norm": 1.0})
+    assert rec.step == 1 and rec.history()["loss"] == [(1, 1.0)]
+    assert rec.log(loss=3.0) == 2
+    rec.close()
