@@ -12,6 +12,12 @@ the same way, is the noise floor; the baseline's and the watched block's ratios 
 printed the same way. The order of the blocks rotates from round to round (each arm as often in each
 place), and every block starts after the same pause, once the watched model's live work has ended (a
 baseline block never pays for it).
+This machine's speed can drift by 25 % from one one-second block to the next, which leaves those medians
+a few percent wide. So a second phase interleaves: in each block the baseline and the watched loop take
+turns step by step (in a random order per pair), which cancels the drift for what the watched steps
+themselves cost (the hooks, the statistics, ``monitor.log``); what nnwidgets' own threads cost is then
+counted as their CPU time over the wall time (the kernel's count, from ``/proc``: on a machine whose cores
+the training uses, the time it loses), and the two added.
 Target: ≤ 3 % more time per step, on notebook 03's loop (digits, a small MLP, full-batch Adam) and on a loop
 over a 100 M-parameter model (sampling adapts: fewer refreshes per second).
 On a big model glibc's malloc adds its own noise: its adaptive thresholds hand the step's hundreds of MB
@@ -85,12 +91,14 @@ def block(step, seconds: float, min_steps: int) -> tuple[list[float], int]:
     return times, page_faults() - faults
 
 
-def paired_block(step_a, step_b, seconds: float, min_steps: int) -> tuple[list[float], list[float]]:
-    """Step times of a block where the two loops take turns step by step (which goes first alternates): a
-    change in the machine's speed then hits both alike."""
+def paired_block(step_a, step_b, seconds: float, min_steps: int, seed: int) -> tuple[list[float], list[float]]:
+    """Step times of a block where the two loops take turns step by step, which goes first drawn at random
+    for each pair: a change in the machine's speed then hits both alike, and so does background work that
+    comes at the same moment of every block (a strict alternation would always put the same loop there)."""
     a, b, start = [], [], time.perf_counter()
+    first = np.random.default_rng(seed)
     while time.perf_counter() - start < seconds or len(a) < min_steps:
-        for step, out in ((step_a, a), (step_b, b)) if len(a) % 2 == 0 else ((step_b, b), (step_a, a)):
+        for step, out in ((step_a, a), (step_b, b)) if first.random() < 0.5 else ((step_b, b), (step_a, a)):
             t0 = time.perf_counter()
             step()
             out.append(time.perf_counter() - t0)
@@ -219,11 +227,11 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
         watched_fresh.append(means["watched"] / means["fresh"])
         peak_messages = max(peak_messages, messages.per_second())
     paired, ours_share = [], []  # the per-step cost on the training thread, and our threads' CPU per second
-    for _ in range(rounds):
+    for round_ in range(rounds):
         settle(inspector, views)
         time.sleep(PAUSE_S)
         started = time.perf_counter()
-        (bare_times, watched_times), ours_cpu = with_our_cpu(lambda: paired_block(step_bare, step_watched, seconds, min_steps))
+        (bare_times, watched_times), ours_cpu = with_our_cpu(lambda: paired_block(step_bare, step_watched, seconds, min_steps, round_))
         paired.append(sum(watched_times) / sum(bare_times))
         ours_share.append(ours_cpu / (time.perf_counter() - started))
     settle(inspector, views)

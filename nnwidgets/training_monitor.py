@@ -177,8 +177,8 @@ class TrainingMonitor(View):
         recorder = self._live_recorder()
         stepped = recorder._stepped_since_log
         recorder.log(**metrics)
-        self.inspector.moved()
-        if not stepped:  # no weights moved: the live refresh will not see a change, so redraw from here
+        if not stepped:  # no optimizer step since the last call (its hook said the model moved): say it, and as no
+            self.inspector.moved()  # weights moved, the live refresh will not see a change, so redraw from here
             self._refresh_for_log()
 
     @property

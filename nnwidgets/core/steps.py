@@ -84,6 +84,10 @@ def _param_count(optimizer: torch.optim.Optimizer) -> int:
 
 def listeners_of(optimizer: torch.optim.Optimizer) -> list[StepListener]:
     """The listeners whose model has a parameter that ``optimizer`` updates."""
+    return [listener for ref in _listener_refs(optimizer) if (listener := ref()) is not None]
+
+
+def _listener_refs(optimizer: torch.optim.Optimizer) -> list[weakref.ref]:
     count = _param_count(optimizer)
     cached = _by_optimizer.get(optimizer)
     if cached is None or cached[0] != _generation or cached[1] != count:
@@ -101,13 +105,22 @@ def listeners_of(optimizer: torch.optim.Optimizer) -> list[StepListener]:
             _by_optimizer[optimizer] = cached
         except TypeError:  # an optimizer that cannot be weakly referenced: look it up each step
             pass
-    return [listener for ref in cached[2] if (listener := ref()) is not None]
+    return cached[2]
+
+
+_stepping = threading.local()  # the optimizer whose step is under way on this thread, and its listeners (weakly)
 
 
 def _call(optimizer: torch.optim.Optimizer, method: str) -> None:
     if not _listeners:
         return
-    for listener in listeners_of(optimizer):
+    if method == "before_step":
+        refs = _listener_refs(optimizer)
+        _stepping.step = (id(optimizer), _generation, refs)
+    else:  # the after-hook of the step the before-hook looked up (a step is one call on one thread)
+        last = getattr(_stepping, "step", None)
+        refs = last[2] if last is not None and last[0] == id(optimizer) and last[1] == _generation else _listener_refs(optimizer)
+    for listener in [listener for ref in refs if (listener := ref()) is not None]:
         try:
             getattr(listener, method)(optimizer)
         except Exception as error:  # never break the user's training
