@@ -652,3 +652,31 @@ def test_a_refused_metric_name_changes_nothing():
     assert rec.step == 1 and rec.history()["loss"] == [(1, 1.0)]
     assert rec.log(loss=3.0) == 2
     rec.close()
+
+
+def test_a_sampled_steps_slowdown_beyond_its_charge_is_paid_by_its_tier():
+    """A planted timeline of step starts: 1 ms steps; a sample charged 0.2 ms whose step took 2.5 ms pays
+    the 1.3 ms beyond the usual step and its charge; one followed by a 1 s pause pays at most ten times its
+    charge; a slow step nothing sampled is nobody's."""
+    rec = TrainingRecorder(nn.Sequential(nn.Linear(2, 1)))
+    tier = rec._cheap
+    t = 0.0
+    for _ in range(10):
+        rec._charge_aftermath(t)
+        t += 0.001
+    rec._charge_aftermath(t)
+    spent = tier.spent
+    rec._aftermath = (tier, 0.0002)
+    t += 0.0025
+    rec._charge_aftermath(t)
+    assert tier.spent - spent == pytest.approx(0.0013)
+    spent = tier.spent
+    rec._aftermath = (tier, 0.0002)
+    t += 1.0
+    rec._charge_aftermath(t)
+    assert tier.spent - spent == pytest.approx(0.002)
+    spent = tier.spent
+    t += 0.005  # slow, but not sampled
+    rec._charge_aftermath(t)
+    assert tier.spent == spent
+    rec.close()

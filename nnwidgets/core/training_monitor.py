@@ -16,7 +16,9 @@ their own share of it and space themselves by what their own samples cost: the c
 and gradient norms, update ratios: a few batched tensor calls and one host transfer per device) gets
 ``CHEAP_SHARE`` of ``duty``, the heavy tier (pooled pictures of the weights, the dead-unit probe
 pass) the rest. A sample's cost is the training thread's CPU time in it (time the thread waits for
-the GIL or the machine is not the statistics'). Memory stays under ``MEMORY_BUDGET`` however long
+the GIL or the machine is not the statistics'), and the slowdown of the step it was taken in beyond
+that (the caches it leaves cold: several times its own time on a small model's millisecond steps).
+Memory stays under ``MEMORY_BUDGET`` however long
 training runs and however many layers the model has: each store has its own budget (series, snapshots,
 the before-step copies of the compared elements, the probe rows, the logged metrics) and the per-layer
 sizes shrink with the number of layers; series and snapshots thin evenly, like
@@ -51,6 +53,8 @@ PROBE_ROWS = 256
 PROBE_BUDGET = 2_000_000  # the probe rows kept (fewer rows when they are wide)
 DUTY = 0.005  # with the live refreshes' 0.75 % and the step hooks, under 3 % of a 1.3 ms step
 CHEAP_SHARE = 0.7  # of the duty: the cheap tier (norms, update ratios); the heavy tier (pictures, probe) has the rest
+AFTERMATH_CAP = 10  # a sampled step's slowdown beyond its own cost is charged up to this many times that cost
+QUIET_STEPS = 32  # the unsampled step intervals the slowdown is judged against
 MAX_LAYERS = 1024
 MAX_METRICS = 64
 LOG_BATCH = 256  # logged values wait in a plain list until this many or a read: each log() call stays cheap
@@ -360,6 +364,15 @@ class _Budget:
         self.spent += cost
         self.cost = cost
         self.samples += 1
+        self._space()
+
+    def paid_more(self, extra: float) -> None:
+        """The last sample cost ``extra`` more than was paid (seen only later)."""
+        self.spent += extra
+        self.cost += extra
+        self._space()
+
+    def _space(self) -> None:
         if self.share < 1 and self.samples >= self.warmup:
             self.at = self.floor + (self.spent + 2 * self.cost) / self.share
 
@@ -471,6 +484,9 @@ class TrainingRecorder:
         self._heavy = _Budget(self.duty if self.duty >= 1 else self.duty - cheap, 1, self.started)
         self._layout: _Layout | None = None
         self._pending: _Pending | None = None
+        self._step_started: float | None = None  # when the last step's before-hook ran
+        self._quiet_steps: deque[float] = deque(maxlen=QUIET_STEPS)  # intervals around steps nothing sampled
+        self._aftermath: tuple[_Budget, float] | None = None  # the tier that sampled the last step, and its charge
         self._watch: dict[str, _LayerWatch] = {}
         self._warnings: list[dict] = []
         self._warned: set[tuple[str, str]] = set()
@@ -564,6 +580,7 @@ class TrainingRecorder:
             self._in_step = True
             self._pending = None
             now = time.perf_counter()
+            self._charge_aftermath(now)
             if now < self._cheap.at and now < self._heavy.at:
                 return
             started = time.thread_time()  # the whole sampled hook is the statistics' cost
@@ -597,7 +614,28 @@ class TrainingRecorder:
             if pending.heavy:
                 self._heavy.paid((0.0 if pending.layout is not None else pending.cost) + heavy_cost)
                 self.heavy_samples += 1
+            self._aftermath = (self._heavy, self._heavy.cost) if pending.heavy else (self._cheap, self._cheap.cost)
             self.stat_seconds = self._cheap.spent + self._heavy.spent
+
+    def _charge_aftermath(self, now: float) -> None:
+        """(Under the lock, at a step's start.) A sample costs the training more than its own CPU time: its
+        reads leave the caches cold for the step that follows (on notebook 03's 1.3 ms steps, about five
+        times as much again). So when the step interval around a sampled step is longer than the median of
+        recent unsampled ones by more than the sample was charged, its tier pays the difference too, up to
+        ``AFTERMATH_CAP`` times the charge (a pause in the user's loop is not the sample's)."""
+        last, self._step_started = self._step_started, now
+        aftermath, self._aftermath = self._aftermath, None
+        if last is None:
+            return
+        interval = now - last
+        if aftermath is None:
+            self._quiet_steps.append(interval)
+        elif len(self._quiet_steps) >= 5:
+            tier, charged = aftermath
+            extra = min(interval - statistics.median(self._quiet_steps) - charged, AFTERMATH_CAP * charged)
+            if extra > 0:
+                tier.paid_more(extra)
+                self.stat_seconds = self._cheap.spent + self._heavy.spent
 
     @property
     def settled_step(self) -> int:
@@ -911,7 +949,7 @@ class TrainingRecorder:
     @property
     def overhead(self) -> float:
         """The share of wall time since the start that the statistics took (their CPU time on the
-        training thread)."""
+        training thread, and the slowdown of the steps they were taken in, beyond that)."""
         return self.stat_seconds / max(time.perf_counter() - self.started, 1e-9)
 
     def close(self) -> None:
