@@ -247,8 +247,7 @@ class Trainer(View):
             self._clear_error()
             with self._cond:
                 if self._thread is None and not self._stopping:
-                    self._thread = threading.Thread(target=self._play, name="nnwidgets-trainer", daemon=True)
-                    self._thread.start()
+                    self._start_playing()
                 self._cond.notify_all()
         else:
             with self._cond:
@@ -296,13 +295,18 @@ class Trainer(View):
     def _blocked(self) -> bool:
         return self._gate is not None and self._gate.in_cell
 
+    def _start_playing(self) -> None:
+        """(Under the condition.) A fresh thread trains: one that waited through a cell would keep its team of
+        OpenMP threads meanwhile, and beside the cell's own team that slows the user's torch code 2-3x."""
+        self._thread = threading.Thread(target=self._play, name="nnwidgets-trainer", daemon=True)
+        self._thread.start()
+
     def _play(self) -> None:
         while True:
             with self._cond:
-                while self.playing and not self._stopping and self._blocked():
-                    self._cond.wait()
-                if not self.playing or self._stopping:
+                if not self.playing or self._stopping or self._blocked():  # a cell runs: release() starts a new thread
                     self._thread = None
+                    self._cond.notify_all()
                     return
                 self._in_step = True
             try:
@@ -332,6 +336,8 @@ class Trainer(View):
         """The cell finished: go on playing if playing."""
         with self._cond:
             self._cond.notify_all()
+            if self.playing and not self._stopping and self._thread is None:
+                self._start_playing()
 
     # -- the page -----------------------------------------------------------------------------
     def on_message(self, content: dict) -> None:
