@@ -84,7 +84,11 @@ def _param_count(optimizer: torch.optim.Optimizer) -> int:
 
 def listeners_of(optimizer: torch.optim.Optimizer) -> list[StepListener]:
     """The listeners whose model has a parameter that ``optimizer`` updates."""
-    return [listener for ref in _listener_refs(optimizer) if (listener := ref()) is not None]
+    return _alive(_listener_refs(optimizer))
+
+
+def _alive(refs: list[weakref.ref]) -> list[StepListener]:
+    return [listener for ref in refs if (listener := ref()) is not None]
 
 
 def _listener_refs(optimizer: torch.optim.Optimizer) -> list[weakref.ref]:
@@ -120,7 +124,7 @@ def _call(optimizer: torch.optim.Optimizer, method: str) -> None:
     else:  # the after-hook of the step the before-hook looked up (a step is one call on one thread)
         last = getattr(_stepping, "step", None)
         refs = last[2] if last is not None and last[0] == id(optimizer) and last[1] == _generation else _listener_refs(optimizer)
-    for listener in [listener for ref in refs if (listener := ref()) is not None]:
+    for listener in _alive(refs):
         try:
             getattr(listener, method)(optimizer)
         except Exception as error:  # never break the user's training

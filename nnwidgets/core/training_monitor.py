@@ -471,7 +471,6 @@ class TrainingRecorder:
         self.step = 0
         self.samples = 0  # steps whose norms and update ratios were recorded (the cheap tier)
         self.heavy_samples = 0  # steps whose dead shares (and maybe a picture) were taken
-        self.stat_seconds = 0.0
         self.started = time.perf_counter()
         self.dead_problem = ""
         self._lock = threading.RLock()
@@ -615,7 +614,6 @@ class TrainingRecorder:
                 self._heavy.paid((0.0 if pending.layout is not None else pending.cost) + heavy_cost)
                 self.heavy_samples += 1
             self._aftermath = (self._heavy, self._heavy.cost) if pending.heavy else (self._cheap, self._cheap.cost)
-            self.stat_seconds = self._cheap.spent + self._heavy.spent
 
     def _charge_aftermath(self, now: float) -> None:
         """(Under the lock, at a step's start.) A sample costs the training more than its own CPU time: its
@@ -635,7 +633,6 @@ class TrainingRecorder:
             extra = min(interval - statistics.median(self._quiet_steps) - charged, AFTERMATH_CAP * charged)
             if extra > 0:
                 tier.paid_more(extra)
-                self.stat_seconds = self._cheap.spent + self._heavy.spent
 
     @property
     def settled_step(self) -> int:
@@ -945,6 +942,11 @@ class TrainingRecorder:
             copies = self._layout.copy_bytes if self._layout is not None else 0
         probe = 0 if self.probe is None else self.probe.nbytes
         return self.metrics.nbytes + self.layer_history.nbytes + snaps + copies + probe
+
+    @property
+    def stat_seconds(self) -> float:
+        """What the statistics have cost so far, both tiers (see :attr:`overhead`)."""
+        return self._cheap.spent + self._heavy.spent
 
     @property
     def overhead(self) -> float:
