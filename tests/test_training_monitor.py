@@ -651,6 +651,11 @@ def test_a_refused_metric_name_changes_nothing():
         rec.log(loss=2.0, **{"0/grad_norm": 1.0})
     assert rec.step == 1 and rec.history()["loss"] == [(1, 1.0)]
     assert rec.log(loss=3.0) == 2
+    with pytest.raises(ValueError, match="non-empty strings"):
+        rec.log(**{"": 4.0})  # a name no keyword could spell, with the float that takes the quick path
+    with pytest.raises(TypeError, match="must be a number"):
+        rec.log(loss=5.0, accuracy="high")
+    assert rec.step == 2 and rec.history()["loss"] == [(1, 1.0), (2, 3.0)] and "accuracy" not in rec.history()
     rec.close()
 
 

@@ -441,9 +441,6 @@ class _StepsOf:
     def __init__(self, inspector: Inspector) -> None:
         self._inspector = weakref.ref(inspector)
 
-    def before_step(self, optimizer: torch.optim.Optimizer) -> None:
-        pass
-
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
         inspector = self._inspector()
         if inspector is not None:

@@ -532,9 +532,9 @@ class TrainingRecorder:
     def log(self, **metrics: float) -> int:
         """Record named metrics at the current step (optimizer steps heard); without a step heard since
         the last call, this call advances the step itself. Returns the step recorded at."""
-        values = {name: check_metric(name, value) for name, value in metrics.items()}
+        values = metrics if _all_floats(metrics) else {name: check_metric(name, value) for name, value in metrics.items()}
         with self._lock:
-            new = [n for n in values if n not in self._metric_names]
+            new = [] if self._metric_names.issuperset(values) else [n for n in values if n not in self._metric_names]
             if new:
                 self._check_new_metric_names(new)
             if not self._stepped_since_log:
@@ -562,6 +562,9 @@ class TrainingRecorder:
         self._logged.clear()
 
     def _check_new_metric_names(self, new: list[str]) -> None:
+        for name in new:
+            if not isinstance(name, str) or not name:
+                raise ValueError(f"metric names must be non-empty strings, got {name!r}")
         if len(self._metric_names) + len(new) > MAX_METRICS:
             raise ValueError(f"at most {MAX_METRICS} metric names can be logged (memory stays bounded); "
                              f"new ones here: {new}")
@@ -958,6 +961,13 @@ class TrainingRecorder:
         """Stop listening; the records stay readable."""
         self.closed = True
         self._stop()
+
+
+def _all_floats(metrics: dict[str, object]) -> bool:
+    for value in metrics.values():  # a loop, not all(): this runs at every log
+        if type(value) is not float:
+            return False
+    return True
 
 
 def check_metric(name: object, value: object) -> float:

@@ -1,0 +1,90 @@
+"""Which optimizer steps a listener hears: those that update its model's parameters, however the
+optimizer got them, and only while listener, model and optimizer live."""
+
+import gc
+import weakref
+
+import torch
+from torch import nn
+
+from nnwidgets.core.steps import on_steps
+
+
+class Counter:
+    """Counts the steps it hears; has no ``before_step`` (a listener may do without one)."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+
+    def after_step(self, optimizer) -> None:
+        self.steps += 1
+
+
+class Around(Counter):
+    def __init__(self) -> None:
+        super().__init__()
+        self.befores = 0
+
+    def before_step(self, optimizer) -> None:
+        assert self.befores == self.steps, "before_step came twice without an after_step"
+        self.befores += 1
+
+
+def step(optimizer, *models):
+    optimizer.zero_grad()
+    sum(m(torch.ones(2, 3)).sum() for m in models).backward()
+    optimizer.step()
+
+
+def test_a_group_added_to_an_optimizer_is_heard_from_its_next_step():
+    watched, other = nn.Linear(3, 2), nn.Linear(3, 2)
+    counter = Counter()
+    stop = on_steps(watched, counter)
+    optimizer = torch.optim.SGD(other.parameters(), lr=0.1)
+    step(optimizer, other)
+    step(optimizer, other)
+    assert counter.steps == 0
+    optimizer.add_param_group({"params": list(watched.parameters())})
+    step(optimizer, other, watched)
+    assert counter.steps == 1
+    stop()
+
+
+def test_optimizers_made_and_dropped_in_turn_are_each_heard_for_their_own_model():
+    """A new optimizer often takes the memory (and the id) of one just dropped."""
+    watched, other = nn.Linear(3, 2), nn.Linear(3, 2)
+    counter = Around()
+    stop = on_steps(watched, counter)
+    for _ in range(25):
+        optimizer = torch.optim.SGD(watched.parameters(), lr=0.1)
+        step(optimizer, watched)
+        del optimizer
+        optimizer = torch.optim.SGD(other.parameters(), lr=0.1)
+        step(optimizer, other)
+        del optimizer
+    assert (counter.befores, counter.steps) == (25, 25)
+    stop()
+
+
+def test_listening_keeps_neither_the_optimizer_nor_the_listener_alive():
+    watched = nn.Linear(3, 2)
+    counter = Counter()
+    on_steps(watched, counter)
+    optimizer = torch.optim.SGD(watched.parameters(), lr=0.1)
+    step(optimizer, watched)
+    optimizer_ref, counter_ref = weakref.ref(optimizer), weakref.ref(counter)
+    del optimizer, counter
+    gc.collect()
+    assert optimizer_ref() is None and counter_ref() is None
+    step(torch.optim.SGD(watched.parameters(), lr=0.1), watched)  # no listener left: nothing to call
+
+
+def test_a_stopped_listener_hears_no_more_steps():
+    watched = nn.Linear(3, 2)
+    counter = Counter()
+    stop = on_steps(watched, counter)
+    optimizer = torch.optim.SGD(watched.parameters(), lr=0.1)
+    step(optimizer, watched)
+    stop()
+    step(optimizer, watched)
+    assert counter.steps == 1
