@@ -16,6 +16,7 @@ from matplotlib.figure import Figure
 from ._view import View, static_file
 from .core import diverging_lut, encode_array
 from .core.heatmap import Heatmap
+from .core.live import QUIET_S, ticker
 from .core.training_figures import draw_training
 from .core.training_monitor import DUTY, STATS, TrainingRecorder, probe_rows, series_name
 from .weight_heatmap import heatmap_payload
@@ -177,8 +178,10 @@ class TrainingMonitor(View):
         recorder = self._live_recorder()
         stepped = recorder._stepped_since_log
         recorder.log(**metrics)
-        if not stepped:  # no optimizer step since the last call (its hook said the model moved): say it, and as no
-            self.inspector.moved()  # weights moved, the live refresh will not see a change, so redraw from here
+        if not stepped or recorder.seconds_since_step() >= QUIET_S and not ticker().is_moving(self.inspector):
+            # No step since the last call, or the steps' session already ended (an evaluation after an epoch, then
+            # its result): no live refresh will come for this value, so say the model moved and redraw from here.
+            self.inspector.moved()
             self._refresh_for_log()
 
     @property

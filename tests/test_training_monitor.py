@@ -644,6 +644,39 @@ def test_the_last_logged_value_is_drawn_after_a_burst_faster_than_the_live_rate(
     assert drawn[-1] == 19.0 and decode_array(monitor.curves["series"][0]["steps"])[-1] == 20
 
 
+def test_a_value_logged_after_the_steps_session_ended_is_drawn():
+    """Per epoch: steps, an evaluation longer than the pause detection, then its result logged (a step
+    was heard since the last log, but no live refresh will come any more)."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    monitor = nw.TrainingMonitor(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-2)
+    X, y = torch.randn(32, 4), torch.randn(32, 1)
+    for epoch in range(2):
+        for _ in range(5):
+            optimizer.zero_grad()
+            nn.functional.mse_loss(model(X), y).backward()
+            optimizer.step()
+        deadline = time.monotonic() + 20
+        while monitor.inspector.training and time.monotonic() < deadline:  # the evaluation outlasts the session
+            time.sleep(0.02)
+        assert not monitor.inspector.training
+        monitor.log(val_loss=100.0 + epoch)
+    assert monitor.history["val_loss"] == [(5, 100.0), (10, 101.0)]
+
+    def drawn():
+        curves = monitor.curves
+        if "val_loss" not in curves.get("names", []):
+            return [], []
+        series = curves["series"][curves["names"].index("val_loss")]
+        return decode_array(series["steps"]).tolist(), decode_array(series["values"]).tolist()
+
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(drawn()[0]) < 2:
+        time.sleep(0.02)
+    assert drawn() == ([5, 10], [100.0, 101.0])
+
+
 def test_a_refused_metric_name_changes_nothing():
     rec = TrainingRecorder(nn.Sequential(nn.Linear(2, 1)))
     assert rec.log(loss=1.0) == 1

@@ -637,6 +637,11 @@ class TrainingRecorder:
             if extra > 0:
                 tier.paid_more(extra)
 
+    def seconds_since_step(self) -> float:
+        """How long ago the last heard optimizer step began (infinite before the first)."""
+        started = self._step_started
+        return math.inf if started is None else time.perf_counter() - started
+
     @property
     def settled_step(self) -> int:
         """The step the model's weights are at now: ``step``, or the one before while a step writes them."""
