@@ -210,6 +210,16 @@ class TrainingMonitor(View):
         return self._live_recorder().overhead
 
     @property
+    def duty(self) -> float:
+        """The share of wall time the statistics may take (0.5 % by default). Set it to sample more
+        (a small model in a short loop) or less, from now on."""
+        return self._live_recorder().duty
+
+    @duty.setter
+    def duty(self, duty: float) -> None:
+        self._live_recorder().duty = duty
+
+    @property
     def recorder(self) -> TrainingRecorder:
         return self._live_recorder()
 

@@ -677,6 +677,35 @@ def test_a_value_logged_after_the_steps_session_ended_is_drawn():
     assert drawn() == ([5, 10], [100.0, 101.0])
 
 
+def test_duty_set_while_training_takes_effect_at_once_without_burst_or_debt():
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 2))
+    monitor = nw.TrainingMonitor(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-2)
+    X, y = torch.randn(64, 8), torch.randint(0, 2, (64,))
+
+    def train(steps=None, seconds=None):
+        """Steps taken and samples recorded meanwhile."""
+        before, done, start = monitor.recorder.samples, 0, time.monotonic()
+        while (steps is None or done < steps) and (seconds is None or time.monotonic() - start < seconds):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(X), y).backward()
+            optimizer.step()
+            done += 1
+        return done, monitor.recorder.samples - before
+
+    train(seconds=0.3)
+    monitor.duty = 1.0
+    assert monitor.duty == 1.0 and train(steps=40) == (40, 40)  # every step, from the next one
+    monitor.duty = 0.002
+    steps, samples = train(seconds=2.0)  # what duty 1 spent is not a debt: sampling goes on within the second
+    assert 1 <= samples and samples * 20 < steps, (steps, samples)
+    for bad in (0, 1.5, True, "high"):
+        with pytest.raises(ValueError, match="duty"):
+            monitor.duty = bad
+    assert monitor.duty == 0.002
+    monitor.close()
+
+
 def test_a_refused_metric_name_changes_nothing():
     rec = TrainingRecorder(nn.Sequential(nn.Linear(2, 1)))
     assert rec.log(loss=1.0) == 1

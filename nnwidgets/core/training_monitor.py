@@ -366,6 +366,15 @@ class _Budget:
         self.samples += 1
         self._space()
 
+    def reshare(self, share: float, now: float) -> None:
+        """Take ``share`` from ``now`` on, in balance: what was spent counts as earned so far."""
+        self.share = share
+        if share >= 1:
+            self.at = -math.inf
+            return
+        self.floor = now - self.spent / share
+        self._space()
+
     def paid_more(self, extra: float) -> None:
         """The last sample cost ``extra`` more than was paid (seen only later)."""
         self.spent += extra
@@ -461,13 +470,12 @@ class TrainingRecorder:
                  version: Callable[[], int] = lambda: 0, duty: float = DUTY, seed: int = 0) -> None:
         if not isinstance(model, nn.Module):
             raise TypeError(f"expected a torch.nn.Module, got {type(model).__name__}")
-        if not (isinstance(duty, (int, float)) and 0 < duty <= 1):
-            raise ValueError(f"duty must be a share of wall time in (0, 1], got {duty!r}")
+        _check_duty(duty)
         self.model = model
         self.predictor = predictor
         self.probe = None if probe is None else np.asarray(probe)[:probe_rows(np.asarray(probe))]
         self.version = version
-        self.duty = float(duty)
+        self._duty = float(duty)
         self.step = 0
         self.samples = 0  # steps whose norms and update ratios were recorded (the cheap tier)
         self.heavy_samples = 0  # steps whose dead shares (and maybe a picture) were taken
@@ -478,9 +486,9 @@ class TrainingRecorder:
         self._in_step = False  # between a step's two hooks (the weights are being written)
         self._optimizer_params: dict[int, tuple[int, frozenset[int]]] = {}
         self._stepped_since_log = False
-        cheap = self.duty if self.duty >= 1 else self.duty * CHEAP_SHARE
+        cheap, heavy = _tier_shares(self._duty)
         self._cheap = _Budget(cheap, WARMUP, self.started)
-        self._heavy = _Budget(self.duty if self.duty >= 1 else self.duty - cheap, 1, self.started)
+        self._heavy = _Budget(heavy, 1, self.started)
         self._layout: _Layout | None = None
         self._pending: _Pending | None = None
         self._step_started: float | None = None  # when the last step's before-hook ran
@@ -523,6 +531,21 @@ class TrainingRecorder:
         if old_snapshots is not None:  # older pictures were pooled finer: keep the thinned set only
             for step, item in old_snapshots.items[:: max(1, -(-len(old_snapshots) // self.snapshots.capacity))]:
                 self.snapshots.add(step, item)
+
+    @property
+    def duty(self) -> float:
+        """The share of wall time the statistics may take. Set it to sample more or less from now on
+        (time before counts at the share it had: no burst, no debt)."""
+        return self._duty
+
+    @duty.setter
+    def duty(self, duty: float) -> None:
+        _check_duty(duty)
+        with self._lock:
+            self._duty = float(duty)
+            now = time.perf_counter()
+            for tier, share in zip((self._cheap, self._heavy), _tier_shares(self._duty)):
+                tier.reshare(share, now)
 
     @property
     def layer_names(self) -> list[str]:
@@ -966,6 +989,18 @@ class TrainingRecorder:
         """Stop listening; the records stay readable."""
         self.closed = True
         self._stop()
+
+
+def _check_duty(duty: object) -> None:
+    if isinstance(duty, bool) or not (isinstance(duty, (int, float)) and 0 < duty <= 1):
+        raise ValueError(f"duty must be a share of wall time in (0, 1], got {duty!r}")
+
+
+def _tier_shares(duty: float) -> tuple[float, float]:
+    """The cheap and the heavy tier's shares of ``duty`` (both every step at 1)."""
+    if duty >= 1:
+        return 1.0, 1.0
+    return duty * CHEAP_SHARE, duty * (1 - CHEAP_SHARE)
 
 
 def _all_floats(metrics: dict[str, object]) -> bool:
