@@ -288,8 +288,10 @@ class Trainer(View):
         self._loop.reset()
         self._clear_error()
         optimizer = self._loop.optimizer
-        for listener in listeners_of(optimizer):  # every inspector of the model hears it, as it hears steps
-            listener.after_step(optimizer)
+        for listener in listeners_of(optimizer):  # every inspector of the model hears it (a monitor counts no step)
+            moved = getattr(listener, "moved", None)
+            if moved is not None:
+                moved()
         self._pacer.offer()
 
     def _blocked(self) -> bool:

@@ -7,7 +7,7 @@ import weakref
 import torch
 from torch import nn
 
-from nnwidgets.core.steps import on_steps
+from nnwidgets.core.steps import on_steps, want_before
 
 
 class Counter:
@@ -24,10 +24,16 @@ class Around(Counter):
     def __init__(self) -> None:
         super().__init__()
         self.befores = 0
+        self.in_step = False
 
     def before_step(self, optimizer) -> None:
-        assert self.befores == self.steps, "before_step came twice without an after_step"
+        assert not self.in_step, "before_step came twice without an after_step"
+        self.in_step = True
         self.befores += 1
+
+    def after_step(self, optimizer) -> None:
+        self.in_step = False
+        super().after_step(optimizer)
 
 
 def step(optimizer, *models):
@@ -55,6 +61,7 @@ def test_optimizers_made_and_dropped_in_turn_are_each_heard_for_their_own_model(
     watched, other = nn.Linear(3, 2), nn.Linear(3, 2)
     counter = Around()
     stop = on_steps(watched, counter)
+    want_before(counter, True)
     for _ in range(25):
         optimizer = torch.optim.SGD(watched.parameters(), lr=0.1)
         step(optimizer, watched)
@@ -88,3 +95,21 @@ def test_a_stopped_listener_hears_no_more_steps():
     stop()
     step(optimizer, watched)
     assert counter.steps == 1
+
+
+def test_before_step_is_called_only_while_wanted():
+    watched = nn.Linear(3, 2)
+    counter = Around()
+    stop = on_steps(watched, counter)
+    optimizer = torch.optim.SGD(watched.parameters(), lr=0.1)
+    step(optimizer, watched)
+    want_before(counter, True)
+    step(optimizer, watched)
+    step(optimizer, watched)
+    want_before(counter, False)
+    step(optimizer, watched)
+    assert (counter.befores, counter.steps) == (2, 4)
+    stop()
+    want_before(counter, True)  # a stopped listener cannot want it again
+    step(optimizer, watched)
+    assert (counter.befores, counter.steps) == (2, 4)

@@ -399,6 +399,7 @@ def test_steps_and_reset_reach_other_inspectors_of_the_model():
     X, y = separable(64)
     net = mlp()
     other = nw.Inspector(net)
+    monitor = nw.TrainingMonitor(other)
     trainer = nw.Trainer(net, X, y)
     trainer.step()
     assert ticker().is_moving(other)  # heard through torch's optimizer step hooks
@@ -407,6 +408,7 @@ def test_steps_and_reset_reach_other_inspectors_of_the_model():
     trainer.reset()
     assert ticker().is_moving(other)
     until(lambda: other.version > version)
+    assert monitor.recorder.step == 1  # a reset is not a step
 
 
 def test_page_actions_and_binary_payload():

@@ -348,12 +348,12 @@ def test_while_a_step_writes_the_weights_they_are_labelled_with_the_step_before(
     seen = []
 
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
-    # the optimizer's own pre-hook runs after torch's global ones (the monitor's): step k has begun,
-    # the weights are still those after step k - 1
+    # the optimizer's own pre-hook runs after torch's global ones (the monitor's, which read the weights for a
+    # sample): step k has begun, the weights are still those after step k - 1, and steps are counted once done
     optimizer.register_step_pre_hook(lambda *_: seen.append((rec.step, rec.settled_step, rec.picture_at(-1, "0")[0])))
     X, y = regression(8, 3)
     train_steps(model, X, y, optimizer, 3)
-    assert seen == [(1, 0, 0), (2, 1, 1), (3, 2, 2)]
+    assert seen == [(0, 0, 0), (1, 1, 1), (2, 2, 2)]
     assert rec.settled_step == 3 and rec.picture_at(-1, "0")[0] == 3
 
 
@@ -722,9 +722,10 @@ def test_a_refused_metric_name_changes_nothing():
 
 
 def test_a_sampled_steps_slowdown_beyond_its_charge_is_paid_by_its_tier():
-    """A planted timeline of step starts: 1 ms steps; a sample charged 0.2 ms whose step took 2.5 ms pays
-    the 1.3 ms beyond the usual step and its charge; one followed by a 1 s pause pays at most ten times its
-    charge; a slow step nothing sampled is nobody's."""
+    """A planted timeline of step ends: 1 ms steps; a sample charged 0.2 ms (its own interval holds that
+    time, and is not a usual one) followed by a 2.5 ms step pays the 1.5 ms beyond the usual step; one
+    followed by a step that also sampled (charged 0.3 ms) and took 2.5 ms pays the 1.2 ms beyond both; one
+    followed by a 1 s pause pays at most ten times its charge; a slow step after no sample is nobody's."""
     rec = TrainingRecorder(nn.Sequential(nn.Linear(2, 1)))
     tier = rec._cheap
     t = 0.0
@@ -733,12 +734,24 @@ def test_a_sampled_steps_slowdown_beyond_its_charge_is_paid_by_its_tier():
         t += 0.001
     rec._charge_aftermath(t)
     spent = tier.spent
-    rec._aftermath = (tier, 0.0002)
+    t += 0.0012
+    rec._charge_aftermath(t, (tier, 0.0002))
+    assert tier.spent == spent  # the sample's own interval: its CPU time was charged where it was measured
     t += 0.0025
     rec._charge_aftermath(t)
-    assert tier.spent - spent == pytest.approx(0.0013)
+    assert tier.spent - spent == pytest.approx(0.0015)
     spent = tier.spent
-    rec._aftermath = (tier, 0.0002)
+    t += 0.0012
+    rec._charge_aftermath(t, (tier, 0.0002))
+    t += 0.0025
+    rec._charge_aftermath(t, (tier, 0.0003))
+    assert tier.spent - spent == pytest.approx(0.0012)
+    spent = tier.spent
+    t += 0.001
+    rec._charge_aftermath(t)  # the second sample's aftermath: a usual step
+    assert tier.spent == pytest.approx(spent)
+    t += 0.0012
+    rec._charge_aftermath(t, (tier, 0.0002))
     t += 1.0
     rec._charge_aftermath(t)
     assert tier.spent - spent == pytest.approx(0.002)

@@ -446,6 +446,12 @@ class _StepsOf:
         if inspector is not None:
             ticker().moved(inspector, step=True)
 
+    def moved(self) -> None:
+        """The model's weights changed without a step (a reset)."""
+        inspector = self._inspector()
+        if inspector is not None:
+            inspector.moved()
+
 
 @contextlib.contextmanager
 def clean_torch_state(model: nn.Module) -> Iterator[None]:

@@ -22,7 +22,8 @@ from torch import nn
 
 class StepListener(Protocol):
     """Hears a model's optimizer steps: ``after_step(optimizer)`` after each, and ``before_step(optimizer)``
-    before each where it has that method (a listener without one costs the step nothing before it)."""
+    before those it wants it for (:func:`want_before`), where it has that method: a step nobody wants a
+    before-call for costs nothing before it."""
 
     def after_step(self, optimizer: torch.optim.Optimizer) -> None: ...
 
@@ -31,6 +32,7 @@ _lock = threading.Lock()
 _listeners: dict[int, tuple[weakref.ref, weakref.ref]] = {}  # id(listener) -> (model, listener)
 _generation = 0
 _routes: dict[int, "_Route"] = {}  # id(optimizer) -> who hears its steps (while the optimizer lives)
+_wanting_before: set[int] = set()  # id(listener) of those that want their before_step called now
 _handles: list[Any] = []
 
 
@@ -45,10 +47,10 @@ class _Route:
 
 
 def on_steps(model: nn.Module, listener: StepListener) -> Callable[[], None]:
-    """Call ``listener.before_step(optimizer)`` (where it has one) and ``listener.after_step(optimizer)``
-    around every ``optimizer.step()`` that updates a parameter of ``model``, on the thread that steps. Model and
-    listener are held weakly. Returns a function that stops listening. A listener that raises is
-    reported as a warning; the step goes on.
+    """Call ``listener.after_step(optimizer)`` after every ``optimizer.step()`` that updates a parameter of
+    ``model`` (and ``listener.before_step(optimizer)`` before it, while :func:`want_before` asks for it),
+    on the thread that steps. Model and listener are held weakly. Returns a function that stops listening.
+    A listener that raises is reported as a warning; the step goes on.
 
     >>> import torch
     >>> net = torch.nn.Linear(2, 1)
@@ -76,9 +78,19 @@ def on_steps(model: nn.Module, listener: StepListener) -> Callable[[], None]:
     return stop
 
 
+def want_before(listener: StepListener, wanted: bool) -> None:
+    """Whether ``listener.before_step`` is called before the steps from now on (at first it is not)."""
+    with _lock:
+        if not wanted:
+            _wanting_before.discard(id(listener))
+        elif id(listener) in _listeners:
+            _wanting_before.add(id(listener))
+
+
 def _forget(key: int) -> None:
     global _generation
     with _lock:
+        _wanting_before.discard(key)
         if _listeners.pop(key, None) is not None:
             _generation += 1
 
@@ -154,13 +166,10 @@ def _notify(refs: tuple[weakref.ref, ...], method: str, optimizer: torch.optim.O
 
 
 def _before(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-    if _listeners:
+    if _wanting_before:
         _notify(_route(optimizer).before, "before_step", optimizer)
 
 
 def _after(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
     if _listeners:
-        route = _routes.get(id(optimizer))
-        if route is None or route.generation != _generation or route.optimizer() is not optimizer:
-            route = _route(optimizer)  # (its parameters were counted by this step's before-hook)
-        _notify(route.after, "after_step", optimizer)
+        _notify(_route(optimizer).after, "after_step", optimizer)

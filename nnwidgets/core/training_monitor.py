@@ -44,6 +44,7 @@ from .heatmap import Heatmap, heatmap
 from .history import DEFAULT_POINTS, History
 from .layer_table import main_weight_name
 from .model_version import is_lazy, structure_key
+from .steps import on_steps, want_before
 
 STATS = ("weight_norm", "grad_norm", "update_ratio", "dead_share")
 UPDATE_SAMPLE = 4096  # elements per parameter compared before and after a step (at most)
@@ -483,7 +484,6 @@ class TrainingRecorder:
         self.dead_problem = ""
         self._lock = threading.RLock()
         self.seed = int(seed)
-        self._in_step = False  # between a step's two hooks (the weights are being written)
         self._optimizer_params: dict[int, tuple[int, frozenset[int]]] = {}
         self._stepped_since_log = False
         cheap, heavy = _tier_shares(self._duty)
@@ -491,7 +491,8 @@ class TrainingRecorder:
         self._heavy = _Budget(heavy, 1, self.started)
         self._layout: _Layout | None = None
         self._pending: _Pending | None = None
-        self._step_started: float | None = None  # when the last step's before-hook ran
+        self._last_step_at: float | None = None  # when the last step's after-hook ended
+        self._armed = False  # whether the next step's before-hook is wanted (a sample is due)
         self._quiet_steps: deque[float] = deque(maxlen=QUIET_STEPS)  # intervals around steps nothing sampled
         self._aftermath: tuple[_Budget, float] | None = None  # the tier that sampled the last step, and its charge
         self._watch: dict[str, _LayerWatch] = {}
@@ -502,10 +503,10 @@ class TrainingRecorder:
         self._logged: list[tuple[int, dict[str, float]]] = []  # not yet in _metrics
         self._arrange()
         self._prepare()
-        from .steps import on_steps  # noqa: PLC0415 (steps imports torch.optim hooks)
-
-        self._stop = on_steps(model, self)
         self.closed = False
+        self._stop = on_steps(model, self)
+        self._armed = True  # the first steps are sampled
+        want_before(self, True)
 
     # -- layout -----------------------------------------------------------------------------------
     def _arrange(self) -> None:
@@ -546,6 +547,7 @@ class TrainingRecorder:
             now = time.perf_counter()
             for tier, share in zip((self._cheap, self._heavy), _tier_shares(self._duty)):
                 tier.reshare(share, now)
+            self._want_before_if_due(now)
 
     @property
     def layer_names(self) -> list[str]:
@@ -563,7 +565,6 @@ class TrainingRecorder:
             if not self._stepped_since_log:
                 self.step += 1
             self._stepped_since_log = False
-            self._in_step = False  # a step whose after-hook never came (it raised) is over
             self._metric_names.update(new)
             # Right after a training step, the caches hold the step's data, not our objects: the fewer this
             # touches, the less it costs (a History.add here took 10 us then, 1 us in a tight loop).
@@ -596,80 +597,94 @@ class TrainingRecorder:
             raise ValueError(f"metric names like {new[0]!r} are the monitor's own layer statistics: choose another name")
 
     # -- step hooks (the training thread) ---------------------------------------------------------
+    # A step's count and timing are taken after it, where the weights it wrote are whole. The before-hook is
+    # wanted only for a sampled step (its reads of the weights must come before the step writes them): the
+    # other steps pay no call before them (on a millisecond step, that call cost about 1 %).
     def before_step(self, optimizer: torch.optim.Optimizer) -> None:
+        if not self._armed:  # another listener wanted this call
+            return
         with self._lock:
             if self.closed:
                 return
-            self.step += 1
-            self._stepped_since_log = True
-            self._in_step = True
-            self._pending = None
             now = time.perf_counter()
-            self._charge_aftermath(now)
-            if now < self._cheap.at and now < self._heavy.at:
-                return
             started = time.thread_time()  # the whole sampled hook is the statistics' cost
             cheap, heavy = self._cheap.due(now), self._heavy.due(now)
+            self._pending = None
             if cheap or heavy:
                 with torch.no_grad():
                     self._pending = self._read_before(optimizer, cheap, heavy)
                 self._pending.cost = time.thread_time() - started
 
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
-        if self._pending is None:  # not sampled (only this thread's before_step set it)
-            with self._lock:
-                self._in_step = False
-            return
-        started = time.thread_time()
         with self._lock:
-            self._in_step = False
-            pending, self._pending = self._pending, None
-            if pending is None or self.closed:
+            if self.closed:
                 return
-            with torch.no_grad():
-                cheap_cost, heavy_cost = self._record(pending)
-            around = time.thread_time() - started - cheap_cost - heavy_cost  # the lock, no_grad, the bookkeeping here
-            if pending.layout is not None:
-                cheap_cost += around
-            else:
-                heavy_cost += around
-            if pending.layout is not None:
-                self._cheap.paid(pending.cost + cheap_cost)
-                self.samples += 1
-            if pending.heavy:
-                self._heavy.paid((0.0 if pending.layout is not None else pending.cost) + heavy_cost)
-                self.heavy_samples += 1
-            self._aftermath = (self._heavy, self._heavy.cost) if pending.heavy else (self._cheap, self._cheap.cost)
+            self.step += 1
+            self._stepped_since_log = True
+            pending, self._pending = self._pending, None
+            sample = None if pending is None else self._take(pending)
+            now = time.perf_counter()
+            self._charge_aftermath(now, sample)
+            self._want_before_if_due(now)
 
-    def _charge_aftermath(self, now: float) -> None:
-        """(Under the lock, at a step's start.) A sample costs the training more than its own CPU time: its
-        reads leave the caches cold for the step that follows (on notebook 03's 1.3 ms steps, about five
-        times as much again). So when the step interval around a sampled step is longer than the median of
-        recent unsampled ones by more than the sample was charged, its tier pays the difference too, up to
-        ``AFTERMATH_CAP`` times the charge (a pause in the user's loop is not the sample's)."""
-        last, self._step_started = self._step_started, now
-        aftermath, self._aftermath = self._aftermath, None
+    def _want_before_if_due(self, now: float) -> None:
+        armed = now >= self._cheap.at or now >= self._heavy.at
+        if armed != self._armed:
+            self._armed = armed
+            want_before(self, armed)
+
+    def _take(self, pending: _Pending) -> tuple[_Budget, float]:
+        """(Under the lock, after a sampled step.) Record it, and charge each tier what it took; returns the
+        tier that sampled (the heavy one where both did) and its charge."""
+        started = time.thread_time()
+        with torch.no_grad():
+            cheap_cost, heavy_cost = self._record(pending)
+        around = time.thread_time() - started - cheap_cost - heavy_cost  # no_grad, the bookkeeping here
+        if pending.layout is not None:
+            cheap_cost += around
+        else:
+            heavy_cost += around
+        if pending.layout is not None:
+            self._cheap.paid(pending.cost + cheap_cost)
+            self.samples += 1
+        if pending.heavy:
+            self._heavy.paid((0.0 if pending.layout is not None else pending.cost) + heavy_cost)
+            self.heavy_samples += 1
+        return (self._heavy, self._heavy.cost) if pending.heavy else (self._cheap, self._cheap.cost)
+
+    def _charge_aftermath(self, now: float, sample: tuple[_Budget, float] | None = None) -> None:
+        """(Under the lock, at a step's end; ``sample``: the tier that sampled this step and its charge.) A
+        sample costs the training more than its own CPU time: its reads leave the caches cold for what
+        follows (on notebook 03's 1.3 ms steps, several times as much again). So the interval from a sampled
+        step's end to the next one's, beyond the median of recent intervals with no sample in them (and any
+        charge for a sample of its own), is charged to the sample's tier too, up to ``AFTERMATH_CAP`` times
+        its charge (a pause in the user's loop is not the sample's). A sampled step's own interval holds its
+        CPU time, charged already: it is not a quiet one."""
+        last, self._last_step_at = self._last_step_at, now
+        aftermath, self._aftermath = self._aftermath, sample
         if last is None:
             return
         interval = now - last
-        if aftermath is None:
+        if aftermath is not None:
+            if len(self._quiet_steps) >= 5:
+                tier, charged = aftermath
+                extra = interval - statistics.median(self._quiet_steps) - (sample[1] if sample is not None else 0.0)
+                extra = min(extra, AFTERMATH_CAP * charged)
+                if extra > 0:
+                    tier.paid_more(extra)
+        elif sample is None:
             self._quiet_steps.append(interval)
-        elif len(self._quiet_steps) >= 5:
-            tier, charged = aftermath
-            extra = min(interval - statistics.median(self._quiet_steps) - charged, AFTERMATH_CAP * charged)
-            if extra > 0:
-                tier.paid_more(extra)
 
     def seconds_since_step(self) -> float:
-        """How long ago the last heard optimizer step began (infinite before the first)."""
-        started = self._step_started
-        return math.inf if started is None else time.perf_counter() - started
+        """How long ago the last heard optimizer step ended (infinite before the first)."""
+        ended = self._last_step_at
+        return math.inf if ended is None else time.perf_counter() - ended
 
     @property
     def settled_step(self) -> int:
-        """The step the model's weights are at now: ``step``, or the one before while a step writes them."""
+        """The step the model's weights are at now: ``step`` (counted once a step has written them)."""
         with self._lock:
-            return self.step - 1 if self._in_step else self.step
+            return self.step
 
     def _params_of(self, optimizer: torch.optim.Optimizer) -> tuple[frozenset[int], bool]:
         """The ids of the parameters ``optimizer`` updates, and whether they changed since its last step."""
