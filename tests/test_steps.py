@@ -113,3 +113,15 @@ def test_before_step_is_called_only_while_wanted():
     want_before(counter, True)  # a stopped listener cannot want it again
     step(optimizer, watched)
     assert (counter.befores, counter.steps) == (2, 4)
+
+
+def test_a_listener_that_does_not_want_before_step_is_not_called_while_another_does():
+    watched = nn.Linear(3, 2)
+    wanting, not_wanting = Around(), Around()
+    stops = [on_steps(watched, wanting), on_steps(watched, not_wanting)]
+    want_before(wanting, True)
+    optimizer = torch.optim.SGD(watched.parameters(), lr=0.1)
+    step(optimizer, watched)
+    assert (wanting.befores, wanting.steps, not_wanting.befores, not_wanting.steps) == (1, 1, 0, 1)
+    for stop in stops:
+        stop()

@@ -166,8 +166,9 @@ def _notify(refs: tuple[weakref.ref, ...], method: str, optimizer: torch.optim.O
 
 
 def _before(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
-    if _wanting_before:
-        _notify(_route(optimizer).before, "before_step", optimizer)
+    if _wanting_before:  # (empty on most steps: only a step someone samples needs a call before it)
+        wanting = tuple(ref for ref in _route(optimizer).before if id(ref()) in _wanting_before)
+        _notify(wanting, "before_step", optimizer)
 
 
 def _after(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:

@@ -601,8 +601,6 @@ class TrainingRecorder:
     # wanted only for a sampled step (its reads of the weights must come before the step writes them): the
     # other steps pay no call before them (on a millisecond step, that call cost about 1 %).
     def before_step(self, optimizer: torch.optim.Optimizer) -> None:
-        if not self._armed:  # another listener wanted this call
-            return
         with self._lock:
             if self.closed:
                 return
