@@ -2,6 +2,9 @@
 optimizer got them, and only while listener, model and optimizer live."""
 
 import gc
+import subprocess
+import sys
+import textwrap
 import weakref
 
 import torch
@@ -125,3 +128,31 @@ def test_a_listener_that_does_not_want_before_step_is_not_called_while_another_d
     assert (wanting.befores, wanting.steps, not_wanting.befores, not_wanting.steps) == (1, 1, 0, 1)
     for stop in stops:
         stop()
+
+
+def test_listeners_that_die_in_reference_cycles_never_deadlock_the_steps():
+    """The cyclic garbage collector runs a dead listener's weak-reference callback wherever an allocation
+    starts it, also inside this module while it holds its lock. Run apart: a deadlock would hang the run."""
+    code = textwrap.dedent("""
+        import gc, torch
+        from nnwidgets.core import steps
+        class Listener:
+            def after_step(self, optimizer): pass
+        net = torch.nn.Linear(2, 1)
+        gc.set_threshold(50)
+        for _ in range(5000):
+            dead = Listener(); dead.me = dead; dead.junk = [[] for _ in range(10)]
+            steps.on_steps(net, dead)  # never stopped: it goes when the collector finds the cycle
+            del dead
+            stop = steps.on_steps(net, Listener()); stop()
+        gc.collect()
+        counter = type("Counter", (), {"n": 0, "after_step": lambda self, o: setattr(self, "n", self.n + 1)})()
+        steps.on_steps(net, counter)
+        optimizer = torch.optim.SGD(net.parameters(), lr=0.1)
+        net(torch.ones(1, 2)).sum().backward(); optimizer.step()
+        print(counter.n, len(steps._listeners))
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    heard, listening = map(int, done.stdout.split())
+    assert heard == 1 and listening == 1  # the dead ones were swept, not kept

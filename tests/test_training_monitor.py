@@ -706,6 +706,58 @@ def test_duty_set_while_training_takes_effect_at_once_without_burst_or_debt():
     monitor.close()
 
 
+def test_a_step_that_raised_leaves_no_reads_for_a_later_step():
+    """A step raises after the sampling before-hook read the weights (its closure raises); then the duty
+    drops, so the next step is not read before: it must not be recorded with the failed step's reads."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1))
+    rec = TrainingRecorder(model, duty=1.0)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    X, y = torch.randn(32, 8), torch.randn(32, 1)
+    grad_norms = {}
+
+    def fail():
+        raise RuntimeError("the step failed")
+
+    def step(scale=1.0, closure=None):
+        optimizer.zero_grad()
+        nn.functional.mse_loss(model(X * scale), y).backward()
+        norm = torch.cat([p.grad.flatten() for p in model[0].parameters()]).norm().item()
+        optimizer.step(closure)
+        grad_norms[rec.step] = norm
+
+    for _ in range(3):
+        step()
+    with pytest.raises(RuntimeError, match="failed"):
+        step(scale=100.0, closure=fail)  # a large gradient: its reads would be far from any good step's
+    rec.duty = 0.001
+    step()
+    assert rec.step == 4 == len(grad_norms)
+    for s, value in rec.history()["0/grad_norm"]:
+        assert value == pytest.approx(grad_norms[s], rel=1e-5), s
+    rec.close()
+
+
+def test_optimizers_over_different_layers_made_and_dropped_in_turn_are_each_read_right():
+    """A new optimizer often takes the id of one just dropped; with as many parameters, it is another one."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 4))  # layers "0" and "2": 40 and 36 values
+    rec = TrainingRecorder(model, duty=1.0)
+    for i in range(20):
+        layer = model[0] if i % 2 == 0 else model[2]
+        optimizer = torch.optim.SGD(layer.parameters(), lr=0.1)
+        model.zero_grad()
+        model(torch.randn(16, 4)).pow(2).mean().backward()
+        optimizer.step()
+        del optimizer
+    history = rec.history()
+    for step in range(1, 21):
+        moved = "0" if step % 2 == 1 else "2"
+        ratios = {name: value for name in ("0", "2") for s, value in history.get(f"{name}/update_ratio", []) if s == step}
+        assert set(ratios) == {moved} and ratios[moved] > 0, (step, ratios)
+    rec.close()
+
+
 def test_a_refused_metric_name_changes_nothing():
     rec = TrainingRecorder(nn.Sequential(nn.Linear(2, 1)))
     assert rec.log(loss=1.0) == 1

@@ -28,11 +28,12 @@ class StepListener(Protocol):
     def after_step(self, optimizer: torch.optim.Optimizer) -> None: ...
 
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # (re-entrant: a finalizer that stops a listener may run while this thread holds it)
 _listeners: dict[int, tuple[weakref.ref, weakref.ref]] = {}  # id(listener) -> (model, listener)
 _generation = 0
 _routes: dict[int, "_Route"] = {}  # id(optimizer) -> who hears its steps (while the optimizer lives)
 _wanting_before: set[int] = set()  # id(listener) of those that want their before_step called now
+_died: list[int] = []  # id(listener) of listeners gone since the last sweep (see _sweep)
 _handles: list[Any] = []
 
 
@@ -67,9 +68,10 @@ def on_steps(model: nn.Module, listener: StepListener) -> Callable[[], None]:
     """
     global _generation
     with _lock:
+        _sweep()
         _install()
         key = id(listener)
-        _listeners[key] = (weakref.ref(model), weakref.ref(listener, lambda _, k=key: _forget(k)))
+        _listeners[key] = (weakref.ref(model), weakref.ref(listener, lambda _, k=key: _died.append(k)))
         _generation += 1
 
     def stop() -> None:
@@ -81,6 +83,7 @@ def on_steps(model: nn.Module, listener: StepListener) -> Callable[[], None]:
 def want_before(listener: StepListener, wanted: bool) -> None:
     """Whether ``listener.before_step`` is called before the steps from now on (at first it is not)."""
     with _lock:
+        _sweep()
         if not wanted:
             _wanting_before.discard(id(listener))
         elif id(listener) in _listeners:
@@ -90,8 +93,26 @@ def want_before(listener: StepListener, wanted: bool) -> None:
 def _forget(key: int) -> None:
     global _generation
     with _lock:
+        _sweep()
         _wanting_before.discard(key)
         if _listeners.pop(key, None) is not None:
+            _generation += 1
+
+
+def _sweep() -> None:
+    """(Under the lock.) Forget the listeners that died. Their weak references' callbacks only note them:
+    the cyclic garbage collector runs those callbacks wherever an allocation starts it, maybe in this
+    module while the lock is held, and a callback must not take it then (nor change the tables under an
+    iteration). A dead listener not yet swept costs nothing but a skipped call."""
+    global _generation
+    while _died:
+        key = _died.pop()
+        entry = _listeners.get(key)
+        if entry is not None and entry[1]() is not None:  # a new listener took the id since
+            continue
+        _wanting_before.discard(key)
+        if entry is not None:
+            del _listeners[key]
             _generation += 1
 
 
@@ -127,6 +148,7 @@ def _route(optimizer: torch.optim.Optimizer) -> _Route:
 
 def _reroute(optimizer: torch.optim.Optimizer) -> _Route:
     with _lock:
+        _sweep()
         entries = list(_listeners.values())
         generation = _generation
     ids = {id(p) for group in optimizer.param_groups for p in group["params"]}

@@ -30,6 +30,7 @@ import math
 import statistics
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -484,7 +485,8 @@ class TrainingRecorder:
         self.dead_problem = ""
         self._lock = threading.RLock()
         self.seed = int(seed)
-        self._optimizer_params: dict[int, tuple[int, frozenset[int]]] = {}
+        self._optimizer_params: "weakref.WeakKeyDictionary[torch.optim.Optimizer, tuple[int, frozenset[int]]]" = \
+            weakref.WeakKeyDictionary()  # (not keyed by id: a new optimizer often takes a dropped one's)
         self._stepped_since_log = False
         cheap, heavy = _tier_shares(self._duty)
         self._cheap = _Budget(cheap, WARMUP, self.started)
@@ -630,6 +632,8 @@ class TrainingRecorder:
         if armed != self._armed:
             self._armed = armed
             want_before(self, armed)
+        if not armed:  # reads from a before-hook whose step raised are no step's to record
+            self._pending = None
 
     def _take(self, pending: _Pending) -> tuple[_Budget, float]:
         """(Under the lock, after a sampled step.) Record it, and charge each tier what it took; returns the
@@ -687,10 +691,16 @@ class TrainingRecorder:
     def _params_of(self, optimizer: torch.optim.Optimizer) -> tuple[frozenset[int], bool]:
         """The ids of the parameters ``optimizer`` updates, and whether they changed since its last step."""
         count = sum(len(g["params"]) for g in optimizer.param_groups)
-        cached = self._optimizer_params.get(id(optimizer))
+        try:
+            cached = self._optimizer_params.get(optimizer)
+        except TypeError:  # an optimizer that cannot be weakly referenced: read each time
+            cached = None
         if cached is None or cached[0] != count:
             cached = (count, frozenset(id(p) for g in optimizer.param_groups for p in g["params"]))
-            self._optimizer_params[id(optimizer)] = cached
+            try:
+                self._optimizer_params[optimizer] = cached
+            except TypeError:
+                pass
             return cached[1], True
         return cached[1], False
 
