@@ -89,11 +89,16 @@ def test_listening_keeps_neither_the_optimizer_nor_the_listener_alive():
     step(torch.optim.SGD(watched.parameters(), lr=0.1), watched)  # no listener left: nothing to call
 
 
-def test_a_stopped_listener_hears_no_more_steps():
+def listening(listener):
+    """A small model heard by ``listener``, its optimizer, and the function that stops listening."""
     watched = nn.Linear(3, 2)
+    stop = on_steps(watched, listener)
+    return watched, torch.optim.SGD(watched.parameters(), lr=0.1), stop
+
+
+def test_a_stopped_listener_hears_no_more_steps():
     counter = Counter()
-    stop = on_steps(watched, counter)
-    optimizer = torch.optim.SGD(watched.parameters(), lr=0.1)
+    watched, optimizer, stop = listening(counter)
     step(optimizer, watched)
     stop()
     step(optimizer, watched)
@@ -101,10 +106,8 @@ def test_a_stopped_listener_hears_no_more_steps():
 
 
 def test_before_step_is_called_only_while_wanted():
-    watched = nn.Linear(3, 2)
     counter = Around()
-    stop = on_steps(watched, counter)
-    optimizer = torch.optim.SGD(watched.parameters(), lr=0.1)
+    watched, optimizer, stop = listening(counter)
     step(optimizer, watched)
     want_before(counter, True)
     step(optimizer, watched)
