@@ -31,6 +31,7 @@ export default { render({ el }) {
 SELECTION_NAMES = ("row", "values", "target_class", "selected_layer")
 INSPECTOR_ARGS = ("y", "feature_names", "class_names", "mode", "output", "preprocess", "channels_last", "row", "target_class", "selected_layer")
 _WIDGET_PLUMBING = {"comm", "keys", "log", "tabbable", "tooltip", "layout", "children", "box_style"}
+_NOTHING = object()
 
 
 def static_file(name: str) -> str:
@@ -103,6 +104,7 @@ class View(ThreadSafeWidget):
         self._deferred: dict[str, tuple[Task, Callable[[Any], None]]] = {}
         self._last_live = 0.0
         self._following = False
+        self._followed: dict[str, Any] = {}  # the inspector's selection objects last copied into the traits
         self._ready = False
         super().__init__(**kwargs)
         self._follow(set(SELECTION_NAMES))
@@ -114,14 +116,23 @@ class View(ThreadSafeWidget):
 
     # -- following the inspector --------------------------------------------------------------
     def _follow(self, changes: set[str]) -> None:
-        """Copy the inspector's selection into this view's mirrored traits."""
+        """Copy the inspector's selection into this view's mirrored traits. The inspector hands out the
+        same object until its selection changes, and a selection this view already holds is not set again
+        (a training step's refresh re-follows everything: setting 64 values checks each one)."""
+        new = {}
+        for name in self.mirrors:
+            if name in changes:
+                value = getattr(self.inspector, name)
+                if value is not self._followed.get(name, _NOTHING):
+                    new[name] = value
+        if not new:
+            return
         self._following = True
         try:
             with self.hold_sync():
-                for name in self.mirrors:
-                    if name in changes:
-                        value = getattr(self.inspector, name)
-                        setattr(self, name, value.tolist() if name == "values" else value)
+                for name, value in new.items():
+                    setattr(self, name, value.tolist() if name == "values" else value)
+                    self._followed[name] = value
         finally:
             self._following = False
 
