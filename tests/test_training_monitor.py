@@ -3,8 +3,10 @@ the model after optimizer step k), warnings on planted failures, bounded memory,
 step hooks alone, and a model the optimizer sees exactly as it would without the monitor."""
 
 import copy
+import gc
 import math
 import time
+import weakref
 
 import numpy as np
 import pytest
@@ -15,6 +17,7 @@ from torch import nn
 
 import nnwidgets as nw
 from nnwidgets.core import decode_array
+from nnwidgets.core.steps import listeners_of
 from nnwidgets.core.training_monitor import (
     COPY_BUDGET,
     DUTY,
@@ -704,6 +707,34 @@ def test_duty_set_while_training_takes_effect_at_once_without_burst_or_debt():
             monitor.duty = bad
     assert monitor.duty == 0.002
     monitor.close()
+
+
+def test_a_closed_monitor_lets_its_inspector_and_the_step_hooks_go_and_keeps_its_records():
+    """The user keeps the closed monitor (its variable in the notebook): its records stay readable, but
+    nothing of it holds the inspector any more, so nnwidgets stops hearing the model's steps."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 1))
+    X, y = regression()
+    inspector = nw.Inspector(model, X.numpy(), mode="regression")
+    monitor = nw.TrainingMonitor(inspector)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+    for _ in range(20):
+        optimizer.zero_grad()
+        loss = nn.functional.mse_loss(model(X), y)
+        loss.backward()
+        optimizer.step()
+        monitor.log(loss=loss.item())
+    assert listeners_of(optimizer)  # the inspector's and the monitor's
+    monitor.close()
+    gone = weakref.ref(inspector)
+    del inspector
+    deadline = time.monotonic() + 30  # the ticker lets go of a model once its session ends
+    while gone() is not None and time.monotonic() < deadline:
+        gc.collect()
+        time.sleep(0.02)
+    assert gone() is None
+    assert listeners_of(optimizer) == []
+    assert [step for step, _ in monitor.history["loss"]] == list(range(1, 21))
 
 
 def test_a_step_that_raised_leaves_no_reads_for_a_later_step():

@@ -223,6 +223,7 @@ class Ticker:
                 elif self._may_refresh(inspector, now):
                     state.refreshed = now
                     self._refresh(inspector, live=True)
+            moving = inspector = state = None  # a sleeping ticker holds no inspector: one whose views closed is freed
             time.sleep(TICK_S)
 
     def _may_refresh(self, inspector: Any, now: float) -> bool:

@@ -1009,9 +1009,16 @@ class TrainingRecorder:
         return self.stat_seconds / max(time.perf_counter() - self.started, 1e-9)
 
     def close(self) -> None:
-        """Stop listening; the records stay readable."""
-        self.closed = True
+        """Stop listening; the records stay readable. What the dead-unit probe ran through (the
+        inspector's predictor) is let go: a closed monitor the user keeps holds no inspector."""
+        with self._lock:
+            self.closed = True
+            self.predictor, self.version = None, _no_version
         self._stop()
+
+
+def _no_version() -> int:
+    return 0
 
 
 def _check_duty(duty: object) -> None:
