@@ -25,6 +25,10 @@ its own (one watched step among three baseline ones raised the hooks' measured c
 blocks of 32 steps each way measured the same as step-by-step turns). On notebook 03's loop the interleaved
 phase runs twice: with ``monitor.log(loss=loss.item())`` every step (what the blocks run), and as the
 notebook writes its loop — no log; the monitor hears the steps through the optimizer hooks alone.
+Two identical unwatched loops in one process differ steadily by up to about 1 % (each model's place in
+memory, its optimizer's): the interleaved phase therefore swaps the roles halfway — every view of the first
+model closes, and the same views open on the second — and reports the geometric mean of the two halves'
+medians, in which that difference cancels.
 Target: ≤ 3 % more time per step, on notebook 03's loop (digits, a small MLP, full-batch Adam) and on a loop
 over a 100 M-parameter model (sampling adapts: fewer refreshes per second).
 On a big model glibc's malloc adds its own noise: its adaptive thresholds hand the step's hundreds of MB
@@ -36,7 +40,9 @@ Run: `.venv/bin/python bench/bench_training.py [--quick | --only-100m [--steady-
 
 from __future__ import annotations
 
+import gc
 import json
+import math
 import os
 import platform
 import resource
@@ -176,39 +182,47 @@ def interval(ratios: list[float], seed: int = 0) -> tuple[float, float]:
     return float(np.quantile(medians, 0.025)), float(np.quantile(medians, 0.975))
 
 
+class Loop:
+    """One model training on the batch with full-batch Adam, as notebook 03 writes it; while nnwidgets
+    watches it (:meth:`watch`), each step also logs the loss to the monitor (unless ``logging`` is off)."""
+
+    def __init__(self, make_model, batch: tuple, log_every: int = 1) -> None:
+        self.model = make_model()
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
+        self.inputs, self.targets = batch
+        self.log_every, self.count, self.logging = log_every, 0, True
+        self.inspector, self.views, self.monitor = None, [], None
+
+    def step(self) -> None:
+        self.optimizer.zero_grad()
+        loss = nn.functional.cross_entropy(self.model(self.inputs), self.targets)
+        loss.backward()
+        self.optimizer.step()
+        if self.monitor is not None and self.logging:
+            self.count += 1
+            if self.count % self.log_every == 0:
+                self.monitor.log(loss=loss.item())
+
+    def watch(self, watch_views) -> None:
+        self.inspector, self.views, self.monitor = watch_views(self.model)
+        settle(self.inspector, self.views)
+
+    def unwatch(self) -> None:
+        """Close every view and let the inspector go: nnwidgets no longer hears this model's steps."""
+        settle(self.inspector, self.views)
+        for view in self.views:
+            view.close()
+        self.inspector, self.views, self.monitor = None, [], None
+        gc.collect()
+
+
 def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: float, min_steps: int, log_every: int = 1,
             fresh_flags: tuple[str, ...] = (), unlogged_too: bool = False) -> None:
-    inputs, targets = batch
     fresh = FreshProcess(make_model(), batch, list(fresh_flags))
-    bare, control, watched = make_model(), make_model(), make_model()
-    opt_bare = torch.optim.Adam(bare.parameters(), lr=1e-3)
-    opt_control = torch.optim.Adam(control.parameters(), lr=1e-3)
-    opt_watched = torch.optim.Adam(watched.parameters(), lr=1e-3)
-    inspector, views, monitor = watch_views(watched)
-    settle(inspector, views)
-    count = {"n": 0}
-    logging = {"on": True}  # the interleaved phase also runs the loop without monitor.log (unlogged_too)
-
-    def step_bare() -> None:
-        opt_bare.zero_grad()
-        nn.functional.cross_entropy(bare(inputs), targets).backward()
-        opt_bare.step()
-
-    def step_control() -> None:  # a second unwatched model: how far two identical loops differ here (the noise)
-        opt_control.zero_grad()
-        nn.functional.cross_entropy(control(inputs), targets).backward()
-        opt_control.step()
-
-    def step_watched() -> None:
-        opt_watched.zero_grad()
-        loss = nn.functional.cross_entropy(watched(inputs), targets)
-        loss.backward()
-        opt_watched.step()
-        count["n"] += 1
-        if monitor is not None and logging["on"] and count["n"] % log_every == 0:
-            monitor.log(loss=loss.item())
-
-    steps = {"bare": step_bare, "watched": step_watched, "control": step_control}
+    bare, control, watched = (Loop(make_model, batch, log_every) for _ in range(3))  # control: a second unwatched loop
+    watched.watch(watch_views)
+    view_names = ", ".join(type(v).__name__ for v in watched.views)
+    steps = {"bare": bare.step, "watched": watched.step, "control": control.step}
     for arm in steps.values():  # warm up
         arm()
     arms = {name: (lambda step=step: block(step, seconds, min_steps)) for name, step in steps.items()}
@@ -223,7 +237,7 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
     for round_ in range(rounds):
         means = {}
         for arm in orders[round_ % 4]:  # each arm as often in each place
-            settle(inspector, views)  # the watched model's live work ends before any block starts
+            settle(watched.inspector, watched.views)  # the watched model's live work ends before any block starts
             time.sleep(PAUSE_S)  # and every block starts after the same idle moment
             block_times, block_faults = arms[arm]()
             times[arm] += block_times
@@ -234,27 +248,29 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
         bare_fresh.append(means["bare"] / means["fresh"])
         watched_fresh.append(means["watched"] / means["fresh"])
         peak_messages = max(peak_messages, messages.per_second())
-    variants = (True, False) if unlogged_too and monitor is not None else (True,)  # with monitor.log, without
-    paired = {v: [] for v in variants}  # the per-step cost on the training thread, per block
+    variants = (True, False) if unlogged_too and watched.monitor is not None else (True,)  # with monitor.log, without
+    paired = {v: ([], []) for v in variants}  # the per-step cost on the training thread, per block, in each half
     ours_share = {v: [] for v in variants}  # our threads' CPU per second of wall time
     watched_share = []
-    solo_duty = monitor.duty if monitor is not None else None
-    if monitor is not None:  # taking turns, the watched loop has half the wall clock, and the statistics spend a share
-        monitor.duty = solo_duty / 2  # of the wall: at the same duty, each of its steps would pay for twice what it pays alone
-    for round_ in range(rounds * len(variants)):
-        logging["on"] = variant = variants[round_ % len(variants)]
-        settle(inspector, views)
-        time.sleep(PAUSE_S)
-        started = time.perf_counter()
-        (bare_times, watched_times), ours_cpu = with_our_cpu(lambda: paired_block(step_bare, step_watched, seconds, min_steps, round_))
-        paired[variant].append(sum(watched_times) / sum(bare_times))
-        wall = time.perf_counter() - started
-        ours_share[variant].append(ours_cpu / wall)
-        watched_share.append(sum(watched_times) / wall)
-    logging["on"] = True
-    if monitor is not None:
-        monitor.duty = solo_duty
-    settle(inspector, views)
+    solo_duty = watched.monitor.duty if watched.monitor is not None else None
+    for half, (base, seen) in enumerate(((bare, watched), (watched, bare))):
+        if half == 1:  # the roles swap: what one model's loop costs beside another's (their memory, their place) cancels
+            watched.unwatch()
+            bare.watch(watch_views)
+        if seen.monitor is not None:  # taking turns, the watched loop has half the wall clock, and the statistics spend a share
+            seen.monitor.duty = solo_duty / 2  # of the wall: at the same duty, each of its steps would pay for twice what it pays alone
+        for round_ in range(rounds * len(variants) // 2):
+            seen.logging = variant = variants[round_ % len(variants)]
+            settle(seen.inspector, seen.views)
+            time.sleep(PAUSE_S)
+            started = time.perf_counter()
+            (base_times, seen_times), ours_cpu = with_our_cpu(
+                lambda: paired_block(base.step, seen.step, seconds, min_steps, 2 * round_ + half))
+            paired[variant][half].append(sum(seen_times) / sum(base_times))
+            wall = time.perf_counter() - started
+            ours_share[variant].append(ours_cpu / wall)
+            watched_share.append(sum(seen_times) / wall)
+        seen.logging = True
     fresh.close()
     bare_ms = statistics.median(times["bare"]) * 1e3
     watched_ms = statistics.median(times["watched"]) * 1e3
@@ -263,7 +279,7 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
     low, high = (v - 1 for v in interval(ratios))
     print(f"{name}")
     print(f"    baseline (the same loop, nobody watching): step p50 {bare_ms:.2f} ms, mean {mean_bare:.2f} ms over {len(times['bare'])} steps")
-    print(f"    with {', '.join(type(v).__name__ for v in views)} live: step p50 {watched_ms:.2f} ms, mean {mean_watched:.2f} ms over {len(times['watched'])} steps")
+    print(f"    with {view_names} live: step p50 {watched_ms:.2f} ms, mean {mean_watched:.2f} ms over {len(times['watched'])} steps")
     print(f"    overhead: median over {rounds} rounds {overhead * 100:+.1f} % (95 % interval {low * 100:+.1f} .. {high * 100:+.1f} %; "
           f"target <= {TARGET * 100:.0f} %: {verdict(overhead <= TARGET)}); all steps: p50 {(watched_ms / bare_ms - 1) * 100:+.1f} %, "
           f"mean {(mean_watched / mean_bare - 1) * 100:+.1f} %")
@@ -273,23 +289,41 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
           f"against it, the baseline here (nnwidgets present, not watching this loop): {ratio_line(bare_fresh)}; "
           f"the watched loop: {ratio_line(watched_fresh)}")
     duty_note = (f" (the monitor's duty halved to {solo_duty / 2:.2%}: the watched steps had {statistics.median(watched_share):.0%} "
-                 f"of the wall clock, and the statistics' budget is a share of it)" if monitor is not None else "")
+                 f"of the wall clock, and the statistics' budget is a share of it)" if solo_duty is not None else "")
     print(f"    interleaved ({rounds} blocks per loop below where a baseline step and a watched one take turns, the machine's drift "
-          f"cancels{duty_note}; nnwidgets' own threads' CPU time over the wall time, median of blocks, is added: the training "
-          f"loses it where it uses every core):")
+          f"cancels{duty_note}; the two models swap roles halfway, and the figure is the geometric mean of the halves' medians: "
+          f"what one model's loop costs beside the other's, whatever nnwidgets does, cancels; nnwidgets' own threads' CPU time "
+          f"over the wall time, median of blocks, is added: the training loses it where it uses every core):")
     for variant in variants:
-        per_step, background = statistics.median(paired[variant]) - 1, statistics.median(ours_share[variant])
+        first, second = paired[variant]
+        per_step, background = swapped_median(first, second) - 1, statistics.median(ours_share[variant])
+        low, high = (v - 1 for v in swapped_interval(first, second))
         loop = ("with monitor.log(loss=loss.item()) every step" if variant else
                 "the loop as the notebook writes it (the monitor hears the steps; no monitor.log)")
-        print(f"      {loop}: the watched steps {ratio_line(paired[variant])}; our threads {background * 100:.1f} %; "
-              f"together {(per_step + background) * 100:+.1f} % (target <= {TARGET * 100:.0f} %: {verdict(per_step + background <= TARGET)})")
+        print(f"      {loop}: the watched steps {per_step * 100:+.1f} % (95 % interval {low * 100:+.1f} .. {high * 100:+.1f} %; "
+              f"halves {(statistics.median(first) - 1) * 100:+.1f} % and {(statistics.median(second) - 1) * 100:+.1f} %); "
+              f"our threads {background * 100:.1f} %; together {(per_step + background) * 100:+.1f} % "
+              f"(target <= {TARGET * 100:.0f} %: {verdict(per_step + background <= TARGET)})")
     print(f"    live refreshes {ticker().refreshes - refreshes_before} (skipped to keep the budget: {ticker().skipped - skipped_before}); "
           f"messages to the page peaked at {peak_messages:.0f}/s (limit 100/s)")
     print("    page faults per step: " + ", ".join(f"{arm} {faults[arm] / len(times[arm]):,.0f}" for arm in arms))
-    if monitor is not None:
-        print(f"    monitor: {len(monitor.history.get('loss', []))} loss points kept, {monitor.memory_bytes / 2**20:.1f} MiB")
-    for view in views:
-        view.close()
+    if bare.monitor is not None:
+        print(f"    monitor (second half): {len(bare.monitor.history.get('loss', []))} loss points kept, {bare.monitor.memory_bytes / 2**20:.1f} MiB")
+    bare.unwatch()
+
+
+def swapped_median(first: list[float], second: list[float]) -> float:
+    """The geometric mean of the two halves' median ratios: a bias of one model's loop against the other's
+    enters one half multiplied and the other divided."""
+    return math.sqrt(statistics.median(first) * statistics.median(second))
+
+
+def swapped_interval(first: list[float], second: list[float], seed: int = 0) -> tuple[float, float]:
+    """A 95 % bootstrap interval of :func:`swapped_median` (each half resampled, 2,000 times, seeded)."""
+    rng = np.random.default_rng(seed)
+    halves = [np.median(rng.choice(half, size=(2000, len(half))), axis=1) for half in (first, second)]
+    estimates = np.sqrt(halves[0] * halves[1])
+    return float(np.quantile(estimates, 0.025)), float(np.quantile(estimates, 0.975))
 
 
 def notebook_03(rounds: int, seconds: float) -> None:
