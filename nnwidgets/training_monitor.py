@@ -95,7 +95,7 @@ class TrainingMonitor(View):
     weights, named as in ``named_modules()``) the weight norm, the gradient norm, the update/weight
     ratio ‖Δw‖/‖w‖ of each step (healthy near 1e-3) and, when the inspector has data, the share of
     dead ReLU units on a fixed probe batch of up to 256 rows of X. Statistics are sampled so that they
-    take at most ``duty`` (0.5 %) of the wall time. ``warnings`` lists exploding or vanishing gradients,
+    take at most ``duty`` (0.3 %) of the wall time. ``warnings`` lists exploding or vanishing gradients,
     update ratios far from 1e-3 and rising dead units, each with a one-line explanation. ``step`` scrubs
     back through training: the selected layer's weights (pooled to ≤ 48×48 cells, extremes kept) and
     statistics as they were then (-1: now). Memory stays under 50 MB (``memory_bytes``), however many
@@ -211,7 +211,7 @@ class TrainingMonitor(View):
 
     @property
     def duty(self) -> float:
-        """The share of wall time the statistics may take (0.5 % by default). Set it to sample more
+        """The share of wall time the statistics may take (0.3 % by default). Set it to sample more
         (a small model in a short loop) or less, from now on."""
         return self._live_recorder().duty
 
