@@ -91,12 +91,17 @@ def want_before(listener: StepListener, wanted: bool) -> None:
 
 
 def _forget(key: int) -> None:
-    global _generation
     with _lock:
         _sweep()
-        _wanting_before.discard(key)
-        if _listeners.pop(key, None) is not None:
-            _generation += 1
+        _drop_listener(key)
+
+
+def _drop_listener(key: int) -> None:
+    """(Under the lock.) Forget listener ``key``: routes worked out with it are worked out again."""
+    global _generation
+    _wanting_before.discard(key)
+    if _listeners.pop(key, None) is not None:
+        _generation += 1
 
 
 def _sweep() -> None:
@@ -104,16 +109,11 @@ def _sweep() -> None:
     the cyclic garbage collector runs those callbacks wherever an allocation starts it, maybe in this
     module while the lock is held, and a callback must not take it then (nor change the tables under an
     iteration). A dead listener not yet swept costs nothing but a skipped call."""
-    global _generation
     while _died:
         key = _died.pop()
         entry = _listeners.get(key)
-        if entry is not None and entry[1]() is not None:  # a new listener took the id since
-            continue
-        _wanting_before.discard(key)
-        if entry is not None:
-            del _listeners[key]
-            _generation += 1
+        if entry is None or entry[1]() is None:  # (not a new listener that took the id since)
+            _drop_listener(key)
 
 
 def _install() -> None:
