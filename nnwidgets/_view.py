@@ -31,7 +31,6 @@ export default { render({ el }) {
 SELECTION_NAMES = ("row", "values", "target_class", "selected_layer")
 INSPECTOR_ARGS = ("y", "feature_names", "class_names", "mode", "output", "preprocess", "channels_last", "row", "target_class", "selected_layer")
 _WIDGET_PLUMBING = {"comm", "keys", "log", "tabbable", "tooltip", "layout", "children", "box_style"}
-_NOTHING = object()
 
 
 def static_file(name: str) -> str:
@@ -103,8 +102,9 @@ class View(ThreadSafeWidget):
         self._stale: set[str] = set()
         self._deferred: dict[str, tuple[Task, Callable[[Any], None]]] = {}
         self._last_live = 0.0
-        self._following = False
-        self._followed: dict[str, Any] = {}  # the inspector's selection objects last copied into the traits
+        self._following: int | None = None  # the thread copying the inspector's selection into the traits
+        self._follow_lock = threading.RLock()
+        self._followed: dict[str, tuple[Any, Any]] = {}  # name -> (the inspector's object, the trait's) last copied
         self._ready = False
         super().__init__(**kwargs)
         self._follow(set(SELECTION_NAMES))
@@ -116,25 +116,28 @@ class View(ThreadSafeWidget):
 
     # -- following the inspector --------------------------------------------------------------
     def _follow(self, changes: set[str]) -> None:
-        """Copy the inspector's selection into this view's mirrored traits. The inspector hands out the
-        same object until its selection changes, and a selection this view already holds is not set again
-        (a training step's refresh re-follows everything: setting 64 values checks each one)."""
-        new = {}
-        for name in self.mirrors:
-            if name in changes:
-                value = getattr(self.inspector, name)
-                if value is not self._followed.get(name, _NOTHING):
-                    new[name] = value
-        if not new:
-            return
-        self._following = True
-        try:
-            with self.hold_sync():
-                for name, value in new.items():
-                    setattr(self, name, value.tolist() if name == "values" else value)
-                    self._followed[name] = value
-        finally:
-            self._following = False
+        """Copy the inspector's selection into this view's mirrored traits (one thread at a time). The
+        inspector hands out the same object until its selection changes: where both it and this view's
+        trait still hold the objects last copied, nothing is set again (a training step's refresh
+        re-follows everything, and setting 64 values checks each one)."""
+        with self._follow_lock:
+            new = {}
+            for name in self.mirrors:
+                if name in changes:
+                    value = getattr(self.inspector, name)
+                    last = self._followed.get(name)
+                    if last is None or value is not last[0] or getattr(self, name) is not last[1]:
+                        new[name] = value
+            if not new:
+                return
+            self._following = threading.get_ident()
+            try:
+                with self.hold_sync():
+                    for name, value in new.items():
+                        setattr(self, name, value.tolist() if name == "values" else value)
+                        self._followed[name] = (value, getattr(self, name))
+            finally:
+                self._following = None
 
     def _on_inspector(self, changes: frozenset[str]) -> None:
         if self._closed:
@@ -169,10 +172,12 @@ class View(ThreadSafeWidget):
 
     def _forward(self, name: str, value: Any) -> None:
         """A mirrored trait changed here (in the page or from Python): make it the inspector's selection."""
-        if not self._following and self._ready:
+        if self._following != threading.get_ident() and self._ready:
             setattr(self.inspector, name, value)
 
     def _validated(self, name: str, value: Any) -> Any:
+        if self.inspector is None:
+            raise traitlets.TraitError(f"this {type(self).__name__} is closed: its {name} cannot change")
         check = getattr(self.inspector, f"check_{name}")
         try:
             checked = check(value)
@@ -183,7 +188,7 @@ class View(ThreadSafeWidget):
     @traitlets.validate(*SELECTION_NAMES)
     def _check_mirrored(self, proposal: dict) -> Any:
         name = proposal["trait"].name
-        if self._following or name not in self.mirrors:
+        if self._following == threading.get_ident() or name not in self.mirrors:
             return proposal["value"]
         return self._validated(name, proposal["value"])
 

@@ -6,6 +6,7 @@ import threading
 
 import numpy as np
 import pytest
+import traitlets
 
 import nnwidgets as nw
 from nnwidgets.core import decode_array
@@ -76,3 +77,39 @@ def test_two_threads_moving_the_values_leave_the_page_on_the_last_values(busy_sw
     finally:
         threading.excepthook = hook
     assert failures == []
+
+
+def test_a_view_set_while_another_thread_copies_the_selection_into_it_is_checked_and_followed():
+    """Thread T changes the inspector's class, and so copies the selection into the editor; while T is inside
+    that copy, the user sets the editor's row (thread U) and tries invalid values (this thread). The invalid
+    values are refused, the row reaches the inspector, and view and inspector agree once both are done."""
+    s = nw.Inspector(Planted(), data(rows=100, features=6))
+    editor = nw.InputEditor(s).wait()
+    inside, resume = threading.Event(), threading.Event()
+
+    def hold_the_copy(_change):
+        if threading.current_thread().name == "T" and not inside.is_set():
+            inside.set()
+            assert resume.wait(30)
+
+    editor.observe(hold_the_copy, names="target_class")
+    copier = threading.Thread(target=lambda: setattr(s, "target_class", 1), name="T")
+    copier.start()
+    assert inside.wait(30)
+    with pytest.raises(traitlets.TraitError, match="6"):
+        editor.values = [1e9] * 3
+    user = threading.Thread(target=lambda: setattr(editor, "row", 42), name="U")
+    user.start()
+    resume.set()
+    copier.join(30)
+    user.join(30)
+    assert s.row == 42 and s.target_class == 1
+    assert (editor.row, editor.values, editor.target_class) == (42, s.values.tolist(), 1)
+
+
+def test_a_closed_view_refuses_a_new_selection_clearly():
+    s = nw.Inspector(Planted(), data(rows=100, features=6))
+    editor = nw.InputEditor(s).wait()
+    editor.close()
+    with pytest.raises(traitlets.TraitError, match="closed"):
+        editor.row = 3
