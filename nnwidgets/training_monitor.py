@@ -172,16 +172,19 @@ class TrainingMonitor(View):
     # -- the user's side --------------------------------------------------------------------------
     def log(self, **metrics: float) -> None:
         """Record metrics (``loss=..., accuracy=...``) at the current step: the number of optimizer
-        steps heard, or one more than the last call's step when no optimizer step came between."""
+        steps heard, or one more than the last call's step when no optimizer step came between. Once the
+        monitor is closed, it records nothing (and never raises into the training loop)."""
         if not metrics:
             raise TypeError("log() needs at least one metric, e.g. monitor.log(loss=loss.item())")
-        recorder = self._live_recorder()
+        inspector, recorder = self.inspector, self._recorder
+        if inspector is None or recorder is None or recorder.closed:
+            return  # closed (a cell re-run while a thread's loop goes on): the user's training must not fail here
         stepped = recorder._stepped_since_log
         recorder.log(**metrics)
-        if not stepped or recorder.seconds_since_step() >= QUIET_S and not ticker().is_moving(self.inspector):
+        if not stepped or recorder.seconds_since_step() >= QUIET_S and not ticker().is_moving(inspector):
             # No step since the last call, or the steps' session already ended (an evaluation after an epoch, then
             # its result): no live refresh will come for this value, so say the model moved and redraw from here.
-            self.inspector.moved()
+            inspector.moved()
             self._refresh_for_log()
 
     @property
