@@ -257,6 +257,7 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
         if half == 1:  # the roles swap: what one model's loop costs beside another's (their memory, their place) cancels
             watched.unwatch()
             bare.watch(watch_views)
+            bare.step()  # warmed up as the first watched loop was
         if seen.monitor is not None:  # taking turns, the watched loop has half the wall clock, and the statistics spend a share
             seen.monitor.duty = solo_duty / 2  # of the wall: at the same duty, each of its steps would pay for twice what it pays alone
         for round_ in range(rounds * len(variants) // 2):
