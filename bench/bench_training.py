@@ -24,7 +24,10 @@ phase (restored after). Our per-step code then runs every other step, with cache
 its own (one watched step among three baseline ones raised the hooks' measured cost about four-fold; short
 blocks of 32 steps each way measured the same as step-by-step turns). On notebook 03's loop the interleaved
 phase runs twice: with ``monitor.log(loss=loss.item())`` every step (what the blocks run), and as the
-notebook writes its loop — no log; the monitor hears the steps through the optimizer hooks alone.
+notebook writes its loop — no log; the monitor hears the steps through the optimizer hooks alone. Where
+the watched loop logs its loss, the unwatched loops keep theirs in a list (``losses.append(loss.item())``,
+as a loop that draws its loss curve without nnwidgets does): reading the loss is the loop's cost, the log
+nnwidgets'.
 Two identical unwatched loops in one process differ steadily by up to about 1 % (each model's place in
 memory, its optimizer's): the interleaved phase therefore swaps the roles halfway — every view of the first
 model closes, and the same views open on the second — and reports the geometric mean of the two halves'
@@ -52,6 +55,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import deque
 from pathlib import Path
 
 import numpy as np
@@ -183,14 +187,18 @@ def interval(ratios: list[float], seed: int = 0) -> tuple[float, float]:
 
 
 class Loop:
-    """One model training on the batch with full-batch Adam, as notebook 03 writes it; while nnwidgets
-    watches it (:meth:`watch`), each step also logs the loss to the monitor (unless ``logging`` is off)."""
+    """One model training on the batch with full-batch Adam, as notebook 03 writes it. While ``logging`` is
+    on, every ``log_every``-th step also records its loss: to the monitor (``monitor.log(loss=loss.item())``)
+    while nnwidgets watches the loop (:meth:`watch`), else into a list of its own (``losses.append(loss.item())``,
+    what a loop that keeps its loss curve without nnwidgets does): what the loss costs to read is the
+    loop's, in both."""
 
     def __init__(self, make_model, batch: tuple, log_every: int = 1) -> None:
         self.model = make_model()
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-3)
         self.inputs, self.targets = batch
         self.log_every, self.count, self.logging = log_every, 0, True
+        self.losses: deque[float] = deque(maxlen=100_000)
         self.inspector, self.views, self.monitor = None, [], None
 
     def step(self) -> None:
@@ -198,10 +206,13 @@ class Loop:
         loss = nn.functional.cross_entropy(self.model(self.inputs), self.targets)
         loss.backward()
         self.optimizer.step()
-        if self.monitor is not None and self.logging:
+        if self.logging:
             self.count += 1
             if self.count % self.log_every == 0:
-                self.monitor.log(loss=loss.item())
+                if self.monitor is not None:
+                    self.monitor.log(loss=loss.item())
+                else:
+                    self.losses.append(loss.item())
 
     def watch(self, watch_views) -> None:
         self.inspector, self.views, self.monitor = watch_views(self.model)
@@ -217,7 +228,9 @@ class Loop:
 
 
 def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: float, min_steps: int, log_every: int = 1,
-            fresh_flags: tuple[str, ...] = (), unlogged_too: bool = False) -> None:
+            fresh_flags: tuple[str, ...] = (), unlogged_too: bool = False, interleaved_rounds: int | None = None) -> None:
+    """``rounds`` of blocks, then ``interleaved_rounds`` interleaved blocks per variant (with and without
+    logging) in each half (``rounds`` where not given)."""
     fresh = FreshProcess(make_model(), batch, list(fresh_flags))
     bare, control, watched = (Loop(make_model, batch, log_every) for _ in range(3))  # control: a second unwatched loop
     watched.watch(watch_views)
@@ -253,6 +266,7 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
     ours_share = {v: [] for v in variants}  # our threads' CPU per second of wall time
     watched_share = []
     solo_duty = watched.monitor.duty if watched.monitor is not None else None
+    per_half = rounds if interleaved_rounds is None else interleaved_rounds
     for half, (base, seen) in enumerate(((bare, watched), (watched, bare))):
         if half == 1:  # the roles swap: what one model's loop costs beside another's (their memory, their place) cancels
             watched.unwatch()
@@ -260,8 +274,8 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
             bare.step()  # warmed up as the first watched loop was
         if seen.monitor is not None:  # taking turns, the watched loop has half the wall clock, and the statistics spend a share
             seen.monitor.duty = solo_duty / 2  # of the wall: at the same duty, each of its steps would pay for twice what it pays alone
-        for round_ in range(rounds * len(variants) // 2):
-            seen.logging = variant = variants[round_ % len(variants)]
+        for round_ in range(per_half * len(variants)):
+            base.logging = seen.logging = variant = variants[round_ % len(variants)]
             settle(seen.inspector, seen.views)
             time.sleep(PAUSE_S)
             started = time.perf_counter()
@@ -271,7 +285,7 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
             wall = time.perf_counter() - started
             ours_share[variant].append(ours_cpu / wall)
             watched_share.append(sum(seen_times) / wall)
-        seen.logging = True
+        base.logging = seen.logging = True
     fresh.close()
     bare_ms = statistics.median(times["bare"]) * 1e3
     watched_ms = statistics.median(times["watched"]) * 1e3
@@ -291,7 +305,7 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
           f"the watched loop: {ratio_line(watched_fresh)}")
     duty_note = (f" (the monitor's duty halved to {solo_duty / 2:.2%}: the watched steps had {statistics.median(watched_share):.0%} "
                  f"of the wall clock, and the statistics' budget is a share of it)" if solo_duty is not None else "")
-    print(f"    interleaved ({rounds} blocks per loop below where a baseline step and a watched one take turns, the machine's drift "
+    print(f"    interleaved ({2 * per_half} blocks per loop below where a baseline step and a watched one take turns, the machine's drift "
           f"cancels{duty_note}; the two models swap roles halfway, and the figure is the geometric mean of the halves' medians: "
           f"what one model's loop costs beside the other's, whatever nnwidgets does, cancels; nnwidgets' own threads' CPU time "
           f"over the wall time, median of blocks, is added: the training loses it where it uses every core):")
@@ -299,7 +313,7 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
         first, second = paired[variant]
         per_step, background = swapped_median(first, second) - 1, statistics.median(ours_share[variant])
         low, high = (v - 1 for v in swapped_interval(first, second))
-        loop = ("with monitor.log(loss=loss.item()) every step" if variant else
+        loop = ("with monitor.log(loss=loss.item()) every step (the baseline: losses.append(loss.item()))" if variant else
                 "the loop as the notebook writes it (the monitor hears the steps; no monitor.log)")
         print(f"      {loop}: the watched steps {per_step * 100:+.1f} % (95 % interval {low * 100:+.1f} .. {high * 100:+.1f} %; "
               f"halves {(statistics.median(first) - 1) * 100:+.1f} % and {(statistics.median(second) - 1) * 100:+.1f} %); "
@@ -343,7 +357,7 @@ def notebook_03(rounds: int, seconds: float) -> None:
         return s, shown + [monitor], monitor
 
     compare("notebook 03's loop: digits (1,797 x 64), MLP 64-32-16-10, full-batch Adam", make, batch, views, rounds, seconds, 200,
-            unlogged_too=True)
+            unlogged_too=True, interleaved_rounds=rounds)
 
 
 def hundred_million(rounds: int, seconds: float, steady: bool) -> None:
@@ -369,7 +383,7 @@ def hundred_million(rounds: int, seconds: float, steady: bool) -> None:
     params = sum(p.numel() for p in make().parameters())
     allocator = "glibc's malloc with fixed thresholds" if steady else "glibc's malloc as it comes"
     compare(f"a {params / 1e6:.0f} M-parameter MLP ({depth} x Linear({width}, {width})), batch 32, Adam; {allocator}", make, (inputs, targets),
-            views, rounds, seconds, 3, fresh_flags=("--steady-allocator",) if steady else ())
+            views, rounds, seconds, 3, fresh_flags=("--steady-allocator",) if steady else (), interleaved_rounds=rounds // 2)
 
 
 def main(args: list[str]) -> None:

@@ -3,7 +3,7 @@
 What nnwidgets costs a loop it does not watch (its threads, its imports, what they leave behind) shows
 only against a process without it. bench_training saves the model and batch with ``torch.save`` and
 starts this script with that file; each line ``run SECONDS MIN_STEPS`` on stdin runs one block of
-full-batch Adam steps and answers one JSON line ``{"times": [...], "faults": N}`` (step times in seconds,
+full-batch Adam steps (each keeping its loss, as the parent's unwatched loops do) and answers one JSON line ``{"times": [...], "faults": N}`` (step times in seconds,
 minor page faults meanwhile); ``quit`` ends it. With ``--steady-allocator`` glibc's malloc thresholds
 are fixed first, as in the parent.
 
@@ -16,6 +16,7 @@ import json
 import resource
 import sys
 import time
+from collections import deque
 
 import torch
 from torch import nn
@@ -34,10 +35,14 @@ def main(args: list[str]) -> None:
     model, inputs, targets = torch.load(args[0], weights_only=False)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
 
-    def step() -> None:
+    losses = deque(maxlen=100_000)
+
+    def step() -> None:  # the parent's unwatched loop: it keeps its loss curve itself
         optimizer.zero_grad()
-        nn.functional.cross_entropy(model(inputs), targets).backward()
+        loss = nn.functional.cross_entropy(model(inputs), targets)
+        loss.backward()
         optimizer.step()
+        losses.append(loss.item())
 
     step()  # warm up, as the parent's arms do
     print(json.dumps({"ready": True}), flush=True)
