@@ -179,9 +179,8 @@ class TrainingMonitor(View):
         inspector, recorder = self.inspector, self._recorder
         if inspector is None or recorder is None or recorder.closed:
             return  # closed (a cell re-run while a thread's loop goes on): the user's training must not fail here
-        stepped = recorder._stepped_since_log
-        recorder.log(**metrics)
-        if not stepped or recorder.seconds_since_step() >= QUIET_S and not ticker().is_moving(inspector):
+        since_step = recorder.record_metrics(metrics)[1]
+        if since_step >= QUIET_S and (since_step == math.inf or not ticker().is_moving(inspector)):
             # No step since the last call, or the steps' session already ended (an evaluation after an epoch, then
             # its result): no live refresh will come for this value, so say the model moved and redraw from here.
             inspector.moved()

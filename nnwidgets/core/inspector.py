@@ -440,11 +440,17 @@ class _StepsOf:
 
     def __init__(self, inspector: Inspector) -> None:
         self._inspector = weakref.ref(inspector)
+        self._session = None  # the ticker's record of the model's training session
 
     def after_step(self, optimizer: torch.optim.Optimizer) -> None:
+        session = self._session
+        if session is not None and session.open:  # what ticker().moved would do, without its calls (see steps._after)
+            session.last_move = now = time.monotonic()
+            session.steps.append(now)
+            return
         inspector = self._inspector()
         if inspector is not None:
-            ticker().moved(inspector, step=True)
+            self._session = ticker().moved(inspector, step=True)
 
     def moved(self) -> None:
         """The model's weights changed without a step (a reset)."""

@@ -106,9 +106,13 @@ class Contention:
 
 
 class _Moving:
-    __slots__ = ("since", "last_move", "steps", "contention", "refreshed")
+    """A model's training session: from its first move (a step, a logged metric) until the ticker settles
+    it (``open`` turns False then)."""
+
+    __slots__ = ("since", "last_move", "steps", "contention", "refreshed", "open")
 
     def __init__(self, now: float, contention: Contention) -> None:
+        self.open = True
         self.since = now
         self.last_move = now
         self.refreshed = float("-inf")  # its last live refresh: the one waiting longest goes first
@@ -165,16 +169,18 @@ class Ticker:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
 
-    def moved(self, inspector: Any, step: bool = False) -> None:
+    def moved(self, inspector: Any, step: bool = False) -> _Moving | None:
         """``inspector``'s model just changed (an optimizer ``step``, a logged metric). Cheap: called on
-        the training thread."""
+        the training thread. Returns the model's training session: until it closes (``open``), a caller
+        that hears the model's steps may note the next ones in it itself (``last_move``, ``steps``), as this
+        would, without the call."""
         now = time.monotonic()
         state = self._moving.get(inspector)
         if state is not None:
             state.last_move = now
             if step:
                 state.steps.append(now)
-            return
+            return state
         with self._lock:
             if not self._moving:  # messages from before training began are not the refreshes' to pay for
                 self._messages_at_refresh, self._refresh_messages = messages.total, 0.0
@@ -194,6 +200,7 @@ class Ticker:
             if self._thread is None and not self._closed:
                 self._thread = threading.Thread(target=self._run, name="nnwidgets-live", daemon=True)
                 self._thread.start()
+            return self._moving[inspector]
 
     def is_moving(self, inspector: Any) -> bool:
         return inspector in self._moving
@@ -294,8 +301,10 @@ class Ticker:
         only then ``training`` turns False (a caller waiting for it then finds the views' work asked for)."""
         with self._lock:
             state = self._moving.pop(inspector, None)
-            if state is not None and state.steps:
-                state.contention.last_step = state.steps[-1]
+            if state is not None:
+                state.open = False
+                if state.steps:
+                    state.contention.last_step = state.steps[-1]
             inspector.deferring_slow_work = False
         try:
             self._refresh(inspector, live=False)

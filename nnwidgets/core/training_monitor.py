@@ -559,21 +559,33 @@ class TrainingRecorder:
     def log(self, **metrics: float) -> int:
         """Record named metrics at the current step (optimizer steps heard); without a step heard since
         the last call, this call advances the step itself. Returns the step recorded at."""
-        values = metrics if _all_floats(metrics) else {name: check_metric(name, value) for name, value in metrics.items()}
+        return self.record_metrics(metrics)[0]
+
+    def record_metrics(self, metrics: dict[str, float]) -> tuple[int, float]:
+        """:meth:`log` with the metrics in a dict. Returns the step recorded at, and how long ago the last
+        optimizer step ended where one came since the last call (infinity where none did).
+
+        This runs in the user's loop, right after a training step filled the caches with its data: each
+        function called or object touched costs microseconds then (a History.add here took 10 us, 1 us in a
+        tight loop), hence the floats checked inline, and the values only noted (folded in later)."""
+        values = metrics
+        for value in metrics.values():
+            if type(value) is not float:
+                values = {name: check_metric(name, value) for name, value in metrics.items()}
+                break
         with self._lock:
             new = [] if self._metric_names.issuperset(values) else [n for n in values if n not in self._metric_names]
             if new:
                 self._check_new_metric_names(new)
-            if not self._stepped_since_log:
+            stepped, self._stepped_since_log = self._stepped_since_log, False
+            if not stepped:
                 self.step += 1
-            self._stepped_since_log = False
             self._metric_names.update(new)
-            # Right after a training step, the caches hold the step's data, not our objects: the fewer this
-            # touches, the less it costs (a History.add here took 10 us then, 1 us in a tight loop).
             self._logged.append((self.step, values))
             if len(self._logged) >= LOG_BATCH:
                 self._fold_logged()
-            return self.step
+            since = time.perf_counter() - self._last_step_at if stepped else math.inf
+            return self.step, since
 
     @property
     def metrics(self) -> History:
@@ -622,6 +634,15 @@ class TrainingRecorder:
             self.step += 1
             self._stepped_since_log = True
             pending, self._pending = self._pending, None
+            if pending is None and self._aftermath is None and not self._armed and self._last_step_at is not None:
+                # Most steps: nothing sampled in this one or the last, nothing due yet (armed). What the two calls
+                # below would do then, without the calls (see steps._after: this runs after every step).
+                now = time.perf_counter()
+                self._quiet_steps.append(now - self._last_step_at)
+                self._last_step_at = now
+                if now >= self._cheap.at or now >= self._heavy.at:
+                    self._want_before_if_due(now)
+                return
             sample = None if pending is None else self._take(pending)
             now = time.perf_counter()
             self._charge_aftermath(now, sample)
@@ -676,11 +697,6 @@ class TrainingRecorder:
                     tier.paid_more(extra)
         elif sample is None:
             self._quiet_steps.append(interval)
-
-    def seconds_since_step(self) -> float:
-        """How long ago the last heard optimizer step ended (infinite before the first)."""
-        ended = self._last_step_at
-        return math.inf if ended is None else time.perf_counter() - ended
 
     @property
     def settled_step(self) -> int:
@@ -1031,13 +1047,6 @@ def _tier_shares(duty: float) -> tuple[float, float]:
     if duty >= 1:
         return 1.0, 1.0
     return duty * CHEAP_SHARE, duty * (1 - CHEAP_SHARE)
-
-
-def _all_floats(metrics: dict[str, object]) -> bool:
-    for value in metrics.values():  # a loop, not all(): this runs at every log
-        if type(value) is not float:
-            return False
-    return True
 
 
 def check_metric(name: object, value: object) -> float:
