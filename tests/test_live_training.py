@@ -92,6 +92,29 @@ def test_views_redraw_during_the_loop_from_the_optimizer_steps_alone():
     assert heat.status == "" and not heat.error and activations.error == ""
 
 
+def test_a_second_loop_after_a_pause_is_followed_live_again():
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    heat = nw.WeightHeatmap(s)
+    heat.wait()
+    optimizer, _ = train(model, X, y, steps=3)
+    settled(s)  # the first session ended: the ticker settled it
+    redraws = []
+    heat.observe(lambda change: redraws.append(time.monotonic()), "heatmap")
+    inputs, targets = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
+    optimizer.zero_grad()
+    nn.functional.cross_entropy(model(inputs), targets).backward()
+    optimizer.step()  # the same optimizer: its step hooks only
+    assert ticker().is_moving(s) and s.training  # a new session, not a step noted in the one that ended
+    start = time.monotonic()
+    train(model, X, y, seconds=2.0)
+    assert len([t for t in redraws if t > start]) >= 2  # live again while the second loop ran
+    settled(s)
+    heat.wait()
+    assert np.array_equal(decode_array(heat.heatmap["values"]), model[0].weight.detach().numpy())
+
+
 def test_redraws_keep_to_live_rate_and_the_page_message_budget():
     X, y = digits_like()
     model = net()

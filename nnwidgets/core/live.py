@@ -169,7 +169,7 @@ class Ticker:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout=5)
 
-    def moved(self, inspector: Any, step: bool = False) -> _Moving | None:
+    def moved(self, inspector: Any, step: bool = False) -> _Moving:
         """``inspector``'s model just changed (an optimizer ``step``, a logged metric). Cheap: called on
         the training thread. Returns the model's training session: until it closes (``open``), a caller
         that hears the model's steps may note the next ones in it itself (``last_move``, ``steps``), as this
