@@ -293,7 +293,7 @@ class TrainingMonitor(View):
             self.set_trait("heatmap", {})
             self.set_trait("message", "no picture of this layer recorded yet: it appears after the first optimizer step"
                            if rec.live_picture(layer) is not None else f"{layer} has no weights to picture")
-            shown = rec.settled_step if self.step < 0 else self.step
+            shown = rec.step if self.step < 0 else self.step
         else:
             shown, heat, _live = found
             self.set_trait("message", "")

@@ -122,7 +122,8 @@ def _install() -> None:
         _handles.append(register_optimizer_step_post_hook(_after))
 
 
-def _param_count(optimizer: torch.optim.Optimizer) -> int:
+def param_count(optimizer: torch.optim.Optimizer) -> int:
+    """How many parameters ``optimizer`` updates (in all its groups)."""
     count = 0
     for group in optimizer.param_groups:  # a loop, not sum(): this runs at every step
         count += len(group["params"])
@@ -141,7 +142,7 @@ def _alive(refs: tuple[weakref.ref, ...]) -> list[StepListener]:
 def _route(optimizer: torch.optim.Optimizer) -> _Route:
     route = _routes.get(id(optimizer))
     if route is not None and route.generation == _generation and route.optimizer() is optimizer \
-            and route.params == _param_count(optimizer):
+            and route.params == param_count(optimizer):
         return route
     return _reroute(optimizer)
 
@@ -163,7 +164,7 @@ def _reroute(optimizer: torch.optim.Optimizer) -> _Route:
     except TypeError:  # an optimizer that cannot be weakly referenced: worked out again at each step
         alive = None
     before = tuple(ref for ref in found if getattr(ref(), "before_step", None) is not None)
-    route = _Route(alive, generation, _param_count(optimizer), before, tuple(found))
+    route = _Route(alive, generation, param_count(optimizer), before, tuple(found))
     if alive is not None:
         _routes[key] = route
     return route
@@ -200,7 +201,7 @@ def _after(optimizer: torch.optim.Optimizer, args: Any, kwargs: Any) -> None:
         return
     route = _routes.get(id(optimizer))
     if route is None or route.generation != _generation or route.optimizer() is not optimizer \
-            or route.params != _param_count(optimizer):
+            or route.params != param_count(optimizer):
         route = _reroute(optimizer)
     for ref in route.after:
         listener = ref()

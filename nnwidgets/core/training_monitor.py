@@ -45,7 +45,7 @@ from .heatmap import Heatmap, heatmap
 from .history import DEFAULT_POINTS, History
 from .layer_table import main_weight_name
 from .model_version import is_lazy, structure_key
-from .steps import on_steps, want_before
+from .steps import on_steps, param_count, want_before
 
 STATS = ("weight_norm", "grad_norm", "update_ratio", "dead_share")
 UPDATE_SAMPLE = 4096  # elements per parameter compared before and after a step (at most)
@@ -698,15 +698,9 @@ class TrainingRecorder:
         elif sample is None:
             self._quiet_steps.append(interval)
 
-    @property
-    def settled_step(self) -> int:
-        """The step the model's weights are at now: ``step`` (counted once a step has written them)."""
-        with self._lock:
-            return self.step
-
     def _params_of(self, optimizer: torch.optim.Optimizer) -> tuple[frozenset[int], bool]:
         """The ids of the parameters ``optimizer`` updates, and whether they changed since its last step."""
-        count = sum(len(g["params"]) for g in optimizer.param_groups)
+        count = param_count(optimizer)
         try:
             cached = self._optimizer_params.get(optimizer)
         except TypeError:  # an optimizer that cannot be weakly referenced: read each time
@@ -988,7 +982,7 @@ class TrainingRecorder:
         """``(s, picture, live)``: ``layer``'s weights as they were after step ``s`` — for ``step`` -1, or
         one at or past the step the model is at now, the weights now (``live``; ``s`` is that step),
         else the stored picture :meth:`snapshot_at` finds. None when there is none."""
-        now = self.settled_step
+        now = self.step  # (counted once a step has written the weights)
         if step < 0 or step >= now:
             heat = self.live_picture(layer)
             return None if heat is None else (now, heat, True)
