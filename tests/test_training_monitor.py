@@ -397,6 +397,43 @@ def test_log_steps_and_payloads():
     assert monitor.total_steps == 5
 
 
+def test_record_metrics_says_how_long_ago_the_last_step_ended():
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    rec = TrainingRecorder(model)
+    assert rec.record_metrics({"loss": 1.0}) == (1, math.inf)  # no step at all
+    X, y = regression(8, 3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    train_steps(model, X, y, optimizer, 2)
+    before = time.perf_counter()
+    step, since = rec.record_metrics({"loss": 0.5})
+    assert step == 3 and 0.0 <= since <= time.perf_counter() - before + 1.0
+    assert rec.record_metrics({"loss": 0.25}) == (4, math.inf)  # no step since the last call
+    assert rec.history()["loss"] == [(1, 1.0), (3, 0.5), (4, 0.25)]
+    rec.close()
+
+
+def test_a_failed_sample_in_a_step_hook_never_reaches_the_loop(monkeypatch):
+    """A step whose sampled reads fail is reported as a warning; the loop's next monitor.log still records."""
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 1))
+    monitor = nw.TrainingMonitor(model, duty=1.0)
+    record = TrainingRecorder._record
+    calls = []
+
+    def failing_once(self, pending):
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a read failed")
+        return record(self, pending)
+
+    monkeypatch.setattr(TrainingRecorder, "_record", failing_once)
+    X, y = regression(8, 3)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.warns(RuntimeWarning, match="after_step failed: RuntimeError: a read failed"):
+        train_steps(model, X, y, optimizer, 3, monitor=monitor)  # logs after each step
+    assert [s for s, _ in monitor.history["loss"]] == [1, 2, 3]
+    assert monitor.recorder.step == 3 and len(calls) == 3
+
+
 def test_bad_input_is_refused_clearly():
     with pytest.raises(TypeError, match="torch.nn.Module"):
         nw.TrainingMonitor("not a model")

@@ -562,8 +562,10 @@ class TrainingRecorder:
         return self.record_metrics(metrics)[0]
 
     def record_metrics(self, metrics: dict[str, float]) -> tuple[int, float]:
-        """:meth:`log` with the metrics in a dict. Returns the step recorded at, and how long ago the last
-        optimizer step ended where one came since the last call (infinity where none did).
+        """:meth:`log` with the metrics in a dict, which is kept as it is (not copied: pass one nobody changes
+        after, such as a call's ``**kwargs``). Returns the step recorded at, and how long ago the last
+        optimizer step ended where one came since the last call (infinity where none did, or where that
+        step's hook failed before it was timed).
 
         This runs in the user's loop, right after a training step filled the caches with its data: each
         function called or object touched costs microseconds then (a History.add here took 10 us, 1 us in a
@@ -584,7 +586,7 @@ class TrainingRecorder:
             self._logged.append((self.step, values))
             if len(self._logged) >= LOG_BATCH:
                 self._fold_logged()
-            since = time.perf_counter() - self._last_step_at if stepped else math.inf
+            since = time.perf_counter() - self._last_step_at if stepped and self._last_step_at is not None else math.inf
             return self.step, since
 
     @property
