@@ -32,8 +32,8 @@ def net(seed=0):
     return nn.Sequential(nn.Linear(16, 24), nn.ReLU(), nn.Linear(24, 12), nn.Tanh(), nn.Linear(12, 3))
 
 
-def train(model, X, y, seconds=None, steps=None, on_step=None):
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+def train(model, X, y, seconds=None, steps=None, on_step=None, optimizer=None):
+    optimizer = optimizer or torch.optim.Adam(model.parameters(), lr=1e-2)
     inputs, targets = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
     start, done = time.monotonic(), 0
     while (steps is None or done < steps) and (seconds is None or time.monotonic() - start < seconds):
@@ -44,6 +44,16 @@ def train(model, X, y, seconds=None, steps=None, on_step=None):
         if on_step is not None:
             on_step(done)
     return optimizer, done
+
+
+def a_heatmap_of_a_net():
+    """Data, a model, its inspector and a WeightHeatmap of it, drawn."""
+    X, y = digits_like()
+    model = net()
+    s = nw.Inspector(model, X, y=y)
+    heat = nw.WeightHeatmap(s)
+    heat.wait()
+    return X, y, model, s, heat
 
 
 def messages_while_training(model, X, y, seconds):
@@ -93,19 +103,12 @@ def test_views_redraw_during_the_loop_from_the_optimizer_steps_alone():
 
 
 def test_a_second_loop_after_a_pause_is_followed_live_again():
-    X, y = digits_like()
-    model = net()
-    s = nw.Inspector(model, X, y=y)
-    heat = nw.WeightHeatmap(s)
-    heat.wait()
+    X, y, model, s, heat = a_heatmap_of_a_net()
     optimizer, _ = train(model, X, y, steps=3)
     settled(s)  # the first session ended: the ticker settled it
     redraws = []
     heat.observe(lambda change: redraws.append(time.monotonic()), "heatmap")
-    inputs, targets = torch.tensor(X, dtype=torch.float32), torch.tensor(y)
-    optimizer.zero_grad()
-    nn.functional.cross_entropy(model(inputs), targets).backward()
-    optimizer.step()  # the same optimizer: its step hooks only
+    train(model, X, y, steps=1, optimizer=optimizer)  # the same optimizer: its step hooks only
     assert ticker().is_moving(s) and s.training  # a new session, not a step noted in the one that ended
     start = time.monotonic()
     train(model, X, y, seconds=2.0)
@@ -188,11 +191,7 @@ def test_steps_of_another_models_optimizer_are_not_heard():
 
 
 def test_updates_the_hooks_cannot_see_are_followed_after_moved():
-    X, y = digits_like()
-    model = net()
-    s = nw.Inspector(model, X, y=y)
-    heat = nw.WeightHeatmap(s)
-    heat.wait()
+    X, y, model, s, heat = a_heatmap_of_a_net()
     with torch.no_grad():
         model[0].weight.data.mul_(0.5)  # a manual update: no optimizer step
     s.moved()
@@ -318,11 +317,7 @@ def test_contention_lets_the_noise_of_a_loaded_machine_cancel():
 
 
 def test_a_sessions_first_live_picture_comes_within_a_second_even_after_a_costly_refresh():
-    X, y = digits_like()
-    model = net()
-    s = nw.Inspector(model, X, y=y)
-    heat = nw.WeightHeatmap(s)
-    heat.wait()
+    X, y, model, s, heat = a_heatmap_of_a_net()
     train(model, X, y, seconds=0.3)
     settled(s)
     heat.wait()
