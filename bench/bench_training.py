@@ -383,7 +383,7 @@ def hundred_million(rounds: int, seconds: float, steady: bool) -> None:
     params = sum(p.numel() for p in make().parameters())
     allocator = "glibc's malloc with fixed thresholds" if steady else "glibc's malloc as it comes"
     compare(f"a {params / 1e6:.0f} M-parameter MLP ({depth} x Linear({width}, {width})), batch 32, Adam; {allocator}", make, (inputs, targets),
-            views, rounds, seconds, 3, fresh_flags=("--steady-allocator",) if steady else (), interleaved_rounds=rounds // 2)
+            views, rounds, seconds, 3, fresh_flags=("--steady-allocator",) if steady else (), interleaved_rounds=rounds)
 
 
 def main(args: list[str]) -> None:
