@@ -271,7 +271,9 @@ def compare(name: str, make_model, batch, watch_views, rounds: int, seconds: flo
         if half == 1:  # the roles swap: what one model's loop costs beside another's (their memory, their place) cancels
             watched.unwatch()
             bare.watch(watch_views)
-            bare.step()  # warmed up as the first watched loop was
+            block(bare.step, seconds, min_steps)  # warmed up as the first watched loop was in the blocks: a monitor samples
+            # each of its first steps whatever they cost and its views draw a first live picture (on the 100 M model,
+            # most of a second in all, against the ~50 watched steps of a half there); the steady cost is what is compared
         if seen.monitor is not None:  # taking turns, the watched loop has half the wall clock, and the statistics spend a share
             seen.monitor.duty = solo_duty / 2  # of the wall: at the same duty, each of its steps would pay for twice what it pays alone
         for round_ in range(per_half * len(variants)):
