@@ -3,8 +3,9 @@
 What nnwidgets costs a loop it does not watch (its threads, its imports, what they leave behind) shows
 only against a process without it. bench_training saves the model and batch with ``torch.save`` and
 starts this script with that file; each line ``run SECONDS MIN_STEPS`` on stdin runs one block of
-full-batch Adam steps (each keeping its loss, as the parent's unwatched loops do) and answers one JSON line ``{"times": [...], "faults": N}`` (step times in seconds,
-minor page faults meanwhile); ``quit`` ends it. With ``--steady-allocator`` glibc's malloc thresholds
+full-batch Adam steps (each keeping its loss, as the parent's unwatched loops do) and answers one JSON
+line ``{"times": [...], "faults": N}`` (step times in seconds, minor page faults meanwhile); ``quit``
+ends it. With ``--steady-allocator`` glibc's malloc thresholds
 are fixed first, as in the parent.
 
 Run by hand: ``python bench/fresh_loop.py model.pt`` then type ``run 1 10``."""
